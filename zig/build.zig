@@ -1,0 +1,56 @@
+//! Builds liblmm.so (the product, ReleaseFast unless -Doptimize says
+//! otherwise) and the tests (Debug and ReleaseSafe).
+//!
+//! The rule of this file: create every artifact first, wire the steps last.
+//!
+//!   zig build                      zig-out/lib/liblmm.so and zig-out/include/lmm.h
+//!   zig build test                 every file's tests, in Debug and ReleaseSafe
+//!   zig build test -Dtest-filter=worst -Dfuzz-ops=1000000 -Dfuzz-seeds=100
+
+const std = @import("std");
+
+pub fn build(b: *std.Build) void {
+    const target = b.standardTargetOptions(.{});
+    const optimize = b.option(std.builtin.OptimizeMode, "optimize", "Library build mode (default ReleaseFast)") orelse .ReleaseFast;
+    const test_filters = b.option([]const []const u8, "test-filter", "Run only tests whose name contains this") orelse &.{};
+    const fuzz_ops = b.option(usize, "fuzz-ops", "Operations per randomized sequence (default 100000; Debug runs a tenth)") orelse 100_000;
+    const fuzz_seeds = b.option(usize, "fuzz-seeds", "Randomized sequences (seeds) to run (default 20)") orelse 20;
+
+    // ---- artifacts
+    const lib = b.addLibrary(.{
+        .name = "lmm",
+        .linkage = .dynamic,
+        .root_module = b.createModule(.{
+            .root_source_file = b.path("src/lmm.zig"),
+            .target = target,
+            .optimize = optimize,
+        }),
+    });
+
+    const test_modes = [_]std.builtin.OptimizeMode{ .Debug, .ReleaseSafe };
+    var test_runs: [test_modes.len]*std.Build.Step.Run = undefined;
+    for (test_modes, &test_runs) |mode, *run| {
+        const opts = b.addOptions();
+        opts.addOption(usize, "fuzz_ops", if (mode == .Debug) fuzz_ops / 10 else fuzz_ops);
+        opts.addOption(usize, "fuzz_seeds", fuzz_seeds);
+        const mod = b.createModule(.{
+            .root_source_file = b.path("src/lmm.zig"),
+            .target = target,
+            .optimize = mode,
+        });
+        mod.addOptions("build_options", opts);
+        const t = b.addTest(.{
+            .name = b.fmt("lmm-test-{s}", .{@tagName(mode)}),
+            .root_module = mod,
+            .filters = test_filters,
+        });
+        run.* = b.addRunArtifact(t);
+    }
+
+    // ---- steps
+    b.installArtifact(lib);
+    b.getInstallStep().dependOn(&b.addInstallHeaderFile(b.path("include/lmm.h"), "lmm.h").step);
+
+    const test_step = b.step("test", "Run every file's tests in Debug and ReleaseSafe");
+    for (test_runs) |run| test_step.dependOn(&run.step);
+}

@@ -1,0 +1,155 @@
+//! Reading a heap without changing it: statistics per family and per heap,
+//! and the page and block listings behind `mm_print_memory_usage`, block maps
+//! and leak reports.
+//!
+//! Statistics are O(1) per family (running counters); heap totals are
+//! O(families); listings are O(pages + blocks) and write into a caller's
+//! buffer, always counting every record so that a too-small buffer tells the
+//! caller how much to allocate.
+
+const std = @import("std");
+const abi = @import("abi.zig");
+const Heap = @import("Heap.zig");
+const Family = @import("Family.zig");
+const Page = @import("Page.zig");
+const Block = @import("Block.zig");
+
+pub const all_families: u32 = std.math.maxInt(u32);
+
+fn addFamily(s: *abi.Stats, f: *const Family) void {
+    const c = f.counters;
+    s.pages += c.pages;
+    s.bytes_mapped += c.bytes_mapped;
+    s.total_blocks += c.total_blocks;
+    s.free_blocks += c.free_blocks;
+    s.occupied_blocks += c.total_blocks - c.free_blocks;
+    s.app_bytes += c.app_bytes;
+    s.occupied_bytes += c.occupied_bytes;
+    s.free_bytes += c.free_bytes;
+    s.header_bytes += c.bytes_mapped - c.occupied_bytes - c.free_bytes;
+    s.largest_free = @max(s.largest_free, if (f.queue.max()) |b| b.size else 0);
+    s.hard_frag_bytes += c.hard_frag_bytes;
+    s.soft_frag_blocks += c.soft_frag_blocks;
+    s.soft_frag_bytes += c.soft_frag_bytes;
+    s.alloc_count += c.alloc_count;
+    s.free_count += c.free_count;
+    s.realloc_count += c.realloc_count;
+}
+
+/// Statistics of family `id`, or of the whole heap for `all_families`.
+pub fn stats(h: *const Heap, id: u32) error{UnknownFamily}!abi.Stats {
+    var s: abi.Stats = .{ .family = id, .families = h.family_count };
+    if (id == all_families) {
+        for (0..h.family_count) |i| addFamily(&s, h.family(@intCast(i)).?);
+        s.peak_app_bytes = h.peak_app_bytes;
+        s.cached_pages = h.cached;
+        s.cached_bytes = @as(u64, h.cached) * h.page_size;
+        s.mmap_count = h.mmap_count;
+        s.munmap_count = h.munmap_count;
+    } else {
+        const f = h.family(id) orelse return error.UnknownFamily;
+        addFamily(&s, f);
+        s.struct_size = f.struct_size;
+        s.peak_app_bytes = f.counters.peak_app_bytes;
+    }
+    return s;
+}
+
+/// Calls `visit(ctx, family, page)` for each page of family `id` (or all).
+fn eachPage(h: *const Heap, id: u32, ctx: anytype, comptime visit: fn (@TypeOf(ctx), *const Family, *const Page) void) error{UnknownFamily}!void {
+    if (id != all_families and h.family(id) == null) return error.UnknownFamily;
+    for (0..h.family_count) |i| {
+        if (id != all_families and i != id) continue;
+        const f = h.family(@intCast(i)).?;
+        var it = f.pages;
+        while (it) |p| : (it = p.next) visit(ctx, f, p);
+    }
+}
+
+fn Sink(comptime T: type) type {
+    return struct {
+        buf: []T,
+        count: u64 = 0,
+        flags: u32 = 0,
+
+        fn push(s: *@This(), r: T) void {
+            if (s.count < s.buf.len) s.buf[@intCast(s.count)] = r;
+            s.count += 1;
+        }
+    };
+}
+
+fn visitPage(s: *Sink(abi.PageInfo), _: *const Family, p: *const Page) void {
+    var info: abi.PageInfo = .{ .base = p.base(), .size = p.size, .family = p.family, .blocks = 0, .free_blocks = 0, .free_bytes = 0, .largest_free = 0 };
+    var it: ?*Block = p.first();
+    while (it) |b| : (it = b.next) {
+        info.blocks += 1;
+        if (b.isFree()) {
+            info.free_blocks += 1;
+            info.free_bytes += b.size;
+            info.largest_free = @max(info.largest_free, b.size);
+        }
+    }
+    s.push(info);
+}
+
+/// Lists the pages of family `id` (or all); returns how many there are, which
+/// may exceed `buf.len` (then only the first `buf.len` are written).
+pub fn pages(h: *const Heap, id: u32, buf: []abi.PageInfo) error{UnknownFamily}!u64 {
+    var s: Sink(abi.PageInfo) = .{ .buf = buf };
+    try eachPage(h, id, &s, visitPage);
+    return s.count;
+}
+
+fn visitBlocks(s: *Sink(abi.BlockRecord), f: *const Family, p: *const Page) void {
+    var it: ?*Block = p.first();
+    while (it) |b| : (it = b.next) {
+        const free = b.isFree();
+        if (free and s.flags & abi.walk_live_only != 0) continue;
+        s.push(.{
+            .page = p.base(),
+            .addr = b.dataAddr(),
+            .size = b.size,
+            .requested = b.requested,
+            .family = f.id,
+            .site = if (free) 0 else b.aux,
+            .flags = if (free) abi.block_free else 0,
+        });
+    }
+}
+
+/// Lists the blocks of family `id` (or all), page by page in address order;
+/// `flags` may ask for occupied blocks only. Returns the full count.
+pub fn blocks(h: *const Heap, id: u32, flags: u32, buf: []abi.BlockRecord) error{UnknownFamily}!u64 {
+    var s: Sink(abi.BlockRecord) = .{ .buf = buf, .flags = flags };
+    try eachPage(h, id, &s, visitBlocks);
+    return s.count;
+}
+
+test "stats add up across families and match the listings" {
+    const h = try Heap.create(.{});
+    defer h.destroyFully();
+    const emp = try h.register("emp_t", 36);
+    const stu = try h.register("student_t", 100);
+    const a = try h.alloc(emp, 3, 0);
+    _ = try h.alloc(emp, 1, 0);
+    _ = try h.alloc(stu, 2, 0);
+    try h.free(@intFromPtr(a));
+    const e = try stats(h, emp);
+    try std.testing.expectEqual(@as(u64, 36), e.app_bytes);
+    try std.testing.expectEqual(@as(u64, 144), e.peak_app_bytes);
+    try std.testing.expectEqual(e.total_blocks, e.free_blocks + e.occupied_blocks);
+    const t = try stats(h, all_families);
+    try std.testing.expectEqual(@as(u64, 236), t.app_bytes);
+    try std.testing.expectEqual(t.bytes_mapped, t.header_bytes + t.occupied_bytes + t.free_bytes);
+    try std.testing.expectEqual(@as(u32, 3), t.families);
+    var recs: [16]abi.BlockRecord = undefined;
+    const n = try blocks(h, all_families, 0, &recs);
+    try std.testing.expectEqual(t.total_blocks, n);
+    const live = try blocks(h, all_families, abi.walk_live_only, &recs);
+    try std.testing.expectEqual(t.occupied_blocks, live);
+    var pbuf: [1]abi.PageInfo = undefined;
+    try std.testing.expectEqual(@as(u64, 2), try pages(h, all_families, &pbuf)); // counted past the buffer
+    try std.testing.expectError(error.UnknownFamily, stats(h, 42));
+    try std.testing.expectError(error.UnknownFamily, pages(h, 42, &pbuf));
+}
