@@ -10,7 +10,9 @@
 const std = @import("std");
 
 pub fn build(b: *std.Build) void {
-    const target = b.standardTargetOptions(.{});
+    // The library is shipped: baseline CPU unless -Dtarget/-Dcpu say otherwise
+    // (a native build would use whatever this machine has, AVX-512 included).
+    const target = b.standardTargetOptions(.{ .default_target = .{ .cpu_model = .baseline } });
     const optimize = b.option(std.builtin.OptimizeMode, "optimize", "Library build mode (default ReleaseFast)") orelse .ReleaseFast;
     const test_filters = b.option([]const []const u8, "test-filter", "Run only tests whose name contains this") orelse &.{};
     const fuzz_ops = b.option(usize, "fuzz-ops", "Operations per randomized sequence (default 100000; Debug runs a tenth)") orelse 100_000;

@@ -13,8 +13,11 @@
 //! - **Free** (`free`): the address is resolved without touching memory the
 //!   heap does not own (the page table answers first), the block and both
 //!   neighbours are verified, then the block coalesces with free neighbours.
-//!   A page whose only block is free goes back to the kernel at once, or into
-//!   the cache of `cache_limit` empty pages that any family may reuse.
+//!   A page whose only block is free goes back to the kernel at once, unless
+//!   the heap keeps it idle: up to `cache_limit` empty pages stay where they
+//!   are (in their family, their block in its queue), so a family that
+//!   hovers around a page boundary does not mmap/munmap on every call, and
+//!   any other family that needs a page takes an idle one before mapping.
 //! - **Failure atomicity**: every operation validates and reserves what it
 //!   needs (queue and page-table capacity, the page itself) before its first
 //!   change, so a failed call leaves the heap exactly as it was.
@@ -58,10 +61,10 @@ pub const Config = struct {
     /// fewer mmap calls and less header overhead per page, more memory held by
     /// a family that uses little.
     page_size: usize = default_page_size,
-    /// Empty VM pages kept for reuse by any family instead of going back to the
-    /// kernel at once. 0 is the classic behaviour (munmap as soon as a page is
-    /// empty); a few pages spare an mmap/munmap pair per alloc/free when a
-    /// family's usage hovers around a page boundary.
+    /// Empty VM pages kept (idle) for reuse by any family instead of going
+    /// back to the kernel at once. 0 is the classic behaviour (munmap as soon
+    /// as a page is empty); a few pages spare an mmap/munmap pair per
+    /// alloc/free when a family's usage hovers around a page boundary.
     page_cache: u32 = default_page_cache,
 };
 
@@ -84,8 +87,9 @@ secret: u64,
 page_size: usize,
 unit_shift: u6,
 cache_limit: u32,
-/// Empty pages kept for reuse, linked through `Page.next`.
-cache: ?*Page = null,
+/// Idle pages: empty, kept in their family for reuse by any family, linked
+/// through `Page.idle_prev/idle_next`.
+idle: ?*Page = null,
 cached: u32 = 0,
 /// Families in fixed chunks, so a `*Family` stays valid as more register.
 chunks: std.ArrayListUnmanaged(*[chunk_len]Family) = .{},
@@ -148,6 +152,8 @@ pub fn destroyFully(h: *Heap) void {
 }
 
 fn releaseAll(h: *Heap) void {
+    h.idle = null;
+    h.cached = 0;
     for (0..h.family_count) |id| {
         const f = h.familyById(@intCast(id));
         var p = f.pages;
@@ -157,7 +163,6 @@ fn releaseAll(h: *Heap) void {
         }
         f.queue.deinit(gpa);
     }
-    h.trim();
     for (h.chunks.items) |c| gpa.destroy(c);
     h.chunks.deinit(gpa);
     h.names.deinit(gpa);
@@ -166,14 +171,34 @@ fn releaseAll(h: *Heap) void {
     h.family_count = 0;
 }
 
-/// Returns the cached empty pages to the kernel.
+/// Returns the idle pages to the kernel.
 pub fn trim(h: *Heap) void {
-    while (h.cache) |page| {
-        h.cache = page.next;
-        h.table.remove(h.unitOf(page.base()));
-        h.unmapPage(page);
+    while (h.idle) |page| {
+        const f = h.familyById(page.family);
+        h.unidle(page);
+        f.removeFree(page.first());
+        h.releasePage(f, page);
     }
-    h.cached = 0;
+}
+
+pub inline fn isIdle(h: *const Heap, page: *const Page) bool {
+    return page.idle_prev != null or h.idle == page;
+}
+
+fn addIdle(h: *Heap, page: *Page) void {
+    page.idle_prev = null;
+    page.idle_next = h.idle;
+    if (h.idle) |n| n.idle_prev = page;
+    h.idle = page;
+    h.cached += 1;
+}
+
+fn unidle(h: *Heap, page: *Page) void {
+    if (page.idle_prev) |p| p.idle_next = page.idle_next else h.idle = page.idle_next;
+    if (page.idle_next) |n| n.idle_prev = page.idle_prev;
+    page.idle_prev = null;
+    page.idle_next = null;
+    h.cached -= 1;
 }
 
 fn unmapPage(h: *Heap, page: *Page) void {
@@ -245,14 +270,19 @@ fn newPage(h: *Heap, f: *Family, need: usize) Error!*Block {
     };
     const units = std.math.divCeil(usize, size, h.page_size) catch unreachable;
     if (units > std.math.maxInt(u32)) return error.Overflow;
-    const reuse = regular and h.cache != null;
+    const reuse = regular and h.idle != null;
     if (!reuse) try h.table.ensureUnusedCapacity(gpa, units);
     try f.queue.ensureUnusedCapacity(gpa, 1);
     var dirty_end: usize = undefined;
     const page: *Page = if (reuse) blk: {
-        const p = h.cache.?;
-        h.cache = p.next;
-        h.cached -= 1;
+        // Take an idle page from its family (never f's own: f's queue would
+        // have served a regular request from it).
+        const p = h.idle.?;
+        const owner = h.familyById(p.family);
+        h.unidle(p);
+        owner.removeFree(p.first());
+        owner.counters.total_blocks -= 1;
+        owner.unlinkPage(p);
         dirty_end = p.dirty_end;
         break :blk p;
     } else blk: {
@@ -283,20 +313,12 @@ fn newPage(h: *Heap, f: *Family, need: usize) Error!*Block {
 }
 
 /// Takes an empty page (its single block already out of the queue) from its
-/// family and caches or unmaps it. A cached page stays in the page table, so
-/// that a stale address into it is still told apart (a double free).
+/// family and returns it to the kernel.
 fn releasePage(h: *Heap, f: *Family, page: *Page) void {
     f.counters.total_blocks -= 1;
     f.unlinkPage(page);
-    if (page.size == h.page_size and h.cached < h.cache_limit) {
-        page.markCached();
-        page.next = h.cache;
-        h.cache = page;
-        h.cached += 1;
-    } else {
-        for (0..page.units) |i| h.table.remove(h.unitOf(page.base()) + i);
-        h.unmapPage(page);
-    }
+    for (0..page.units) |i| h.table.remove(h.unitOf(page.base()) + i);
+    h.unmapPage(page);
 }
 
 // ---------------------------------------------------------------- blocks
@@ -391,6 +413,7 @@ pub fn alloc(h: *Heap, family_id: u32, units: u64, site: u32) Error![*]u8 {
         break :blk try h.newPage(f, need);
     };
     const page = h.pageOf(b.dataAddr()).?;
+    if (h.isIdle(page)) h.unidle(page);
     f.removeFree(b);
     h.splitTail(f, page, b, need);
     zeroData(page, b, 0, b.size);
@@ -405,20 +428,17 @@ pub const Found = struct { page: *Page, block: *Block, family: *Family };
 /// memory outside the heap's own pages.
 pub fn resolve(h: *const Heap, addr: usize) Error!Found {
     const page = h.pageOf(addr) orelse return error.NotOwned;
-    const cached = page.isCached();
-    if (!cached and !page.isLive()) return error.Corrupted;
+    if (!page.isLive()) return error.Corrupted;
     if (addr % Block.alignment == 0 and addr >= page.first().dataAddr() and addr < page.end()) {
         const b = Block.fromData(addr);
         if (b.valid(h.secret)) switch (b.state().?) {
             .occupied => {
-                if (cached) return error.Corrupted;
                 const f = h.family(page.family) orelse return error.Corrupted;
                 return .{ .page = page, .block = b, .family = f };
             },
             .free, .dead => return error.DoubleFree,
         };
     }
-    if (cached) return error.NotOwned;
     return h.classify(page, addr);
 }
 
@@ -471,7 +491,12 @@ fn freeResolved(h: *Heap, r: Found) void {
     };
     b.seal(h.secret);
     if (b.prev == null and b.next == null) {
-        h.releasePage(f, r.page);
+        if (r.page.size == h.page_size and h.cached < h.cache_limit) {
+            f.addFree(b);
+            h.addIdle(r.page);
+        } else {
+            h.releasePage(f, r.page);
+        }
     } else {
         f.addFree(b);
     }
@@ -691,7 +716,7 @@ test "bad addresses get their own errors and change nothing" {
     try h.free(@intFromPtr(a));
     try testing.expectError(error.DoubleFree, h.free(@intFromPtr(a)));
     try h.free(@intFromPtr(b)); // coalesces with a's block: b's header is dead now
-    try testing.expectError(error.DoubleFree, h.free(@intFromPtr(b))); // its page is cached
+    try testing.expectError(error.DoubleFree, h.free(@intFromPtr(b))); // its page is idle
     try expectValid(h);
 }
 

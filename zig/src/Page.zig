@@ -27,11 +27,12 @@ units: u32,
 /// Highest address ever handed to the application or written by the
 /// allocator; everything above it is still the kernel's zero fill.
 dirty_end: u64,
-_reserved: [2]u64 = .{ 0, 0 },
+/// Links in the heap's list of idle (empty, kept) pages.
+idle_prev: ?*Page = null,
+idle_next: ?*Page = null,
 
 pub const header_size: usize = @sizeOf(Page);
 const live_magic: u64 = 0x4C4D4D5041474531; // "LMMPAGE1"
-const cached_magic: u64 = 0x4C4D4D4341434845; // "LMMCACHE"
 
 comptime {
     std.debug.assert(header_size == 64);
@@ -59,19 +60,12 @@ pub inline fn isLive(p: *const Page) bool {
     return p.magic == live_magic ^ p.base();
 }
 
-pub inline fn isCached(p: *const Page) bool {
-    return p.magic == cached_magic ^ p.base();
-}
-
 pub inline fn markLive(p: *Page) void {
     p.magic = live_magic ^ p.base();
 }
 
-pub inline fn markCached(p: *Page) void {
-    p.magic = cached_magic ^ p.base();
-}
-
-/// True when the page holds one block and that block is free.
+/// True when the page holds one block and that block is free: the page is
+/// idle (kept for reuse) or about to be returned.
 pub inline fn isEmpty(p: *const Page) bool {
     const f = p.first();
     return f.next == null and f.isFree();

@@ -50,19 +50,22 @@ pub fn run(h: *const Heap, msg: []u8) Error!void {
         app += f.counters.app_bytes;
     }
     if (h.names.count() != h.family_count) return fail.say("name index holds {d} names for {d} families", .{ h.names.count(), h.family_count });
-    if (h.table.count != units + h.cached) return fail.say("page table holds {d} entries, pages span {d} units", .{ h.table.count, units });
+    if (h.table.count != units) return fail.say("page table holds {d} entries, pages span {d} units", .{ h.table.count, units });
     if (app != h.app_bytes) return fail.say("heap app bytes {d}, families sum to {d}", .{ h.app_bytes, app });
     if (h.peak_app_bytes < h.app_bytes) return fail.say("heap peak {d} below current {d}", .{ h.peak_app_bytes, h.app_bytes });
-    var cached: u32 = 0;
-    var c = h.cache;
-    while (c) |p| : (c = p.next) {
-        cached += 1;
-        if (cached > h.cached) return fail.say("page cache longer than its count {d}", .{h.cached});
-        if (!p.isCached() or p.size != h.page_size) return fail.say("cached page 0x{x}: bad magic or size", .{p.base()});
-        if (h.pageOf(p.base()) != p) return fail.say("cached page 0x{x} is missing from the page table", .{p.base()});
+    var idle: u32 = 0;
+    var prev: ?*Page = null;
+    var c = h.idle;
+    while (c) |p| : (c = p.idle_next) {
+        idle += 1;
+        if (idle > h.cached) return fail.say("idle list longer than its count {d}", .{h.cached});
+        if (p.idle_prev != prev) return fail.say("idle page 0x{x} has a broken link", .{p.base()});
+        if (!p.isLive() or !p.isEmpty() or p.size != h.page_size) return fail.say("idle page 0x{x} is not an empty regular page", .{p.base()});
+        if (h.pageOf(p.base()) != p) return fail.say("idle page 0x{x} is missing from the page table", .{p.base()});
+        prev = p;
     }
-    if (cached != h.cached or cached > h.cache_limit) return fail.say("page cache holds {d}, count says {d}, limit {d}", .{ cached, h.cached, h.cache_limit });
-    if (h.mmap_count - h.munmap_count != pages + cached) return fail.say("mapped {d} - unmapped {d} != {d} pages + {d} cached", .{ h.mmap_count, h.munmap_count, pages, cached });
+    if (idle != h.cached or idle > h.cache_limit) return fail.say("idle list holds {d}, count says {d}, limit {d}", .{ idle, h.cached, h.cache_limit });
+    if (h.mmap_count - h.munmap_count != pages) return fail.say("mapped {d} - unmapped {d} != {d} pages", .{ h.mmap_count, h.munmap_count, pages });
 }
 
 const Recount = struct { pages: u64, units: u64 };
@@ -144,7 +147,9 @@ fn page(h: *const Heap, f: *const Family, p: *const Page, n: *Family.Counters, f
         prev = b;
     }
     if (expect != p.end()) return fail.say("{s}: page 0x{x}: blocks cover {d} of {d} bytes", .{ f.name(), p.base(), expect - p.base(), p.size });
-    if (blocks == 1 and prev_free) return fail.say("{s}: page 0x{x} is empty but was not returned", .{ f.name(), p.base() });
+    const idle = h.isIdle(p);
+    if (blocks == 1 and prev_free and !idle) return fail.say("{s}: page 0x{x} is empty but neither idle nor returned", .{ f.name(), p.base() });
+    if (idle and !(blocks == 1 and prev_free)) return fail.say("{s}: page 0x{x} is idle but not empty", .{ f.name(), p.base() });
 }
 
 test "check passes on a fresh heap and names what broke" {
