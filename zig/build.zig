@@ -26,6 +26,9 @@ pub fn build(b: *std.Build) void {
             .root_source_file = b.path("src/lmm.zig"),
             .target = target,
             .optimize = optimize,
+            // libc's memset/memcpy (vectorised) zero and move blocks; the
+            // engine itself calls the kernel directly.
+            .link_libc = true,
         }),
     });
 

@@ -83,6 +83,21 @@ pub fn removeFree(f: *Family, b: *Block) void {
     }
 }
 
+/// Puts free block `new` in the queue slot of free block `old` (a split of
+/// the largest block: one sift instead of a remove and an insert).
+pub fn replaceFree(f: *Family, old: *Block, new: *Block) void {
+    f.queue.replace(old, new);
+    f.counters.free_bytes = f.counters.free_bytes - old.size + new.size;
+    if (f.isSoft(old)) {
+        f.counters.soft_frag_blocks -= 1;
+        f.counters.soft_frag_bytes -= old.size;
+    }
+    if (f.isSoft(new)) {
+        f.counters.soft_frag_blocks += 1;
+        f.counters.soft_frag_bytes += new.size;
+    }
+}
+
 /// Bytes of an occupied block that a request of `requested` bytes leaves over
 /// (remainders too small to split off: hard internal fragmentation).
 pub inline fn slack(b: *const Block) u64 {

@@ -14,7 +14,7 @@
 //! | operation | cost |
 //! |---|---|
 //! | max | O(1) |
-//! | insert, remove, update | O(log n) |
+//! | insert, remove, replace, update | O(log n) |
 //! | ensureUnusedCapacity | amortised O(1) |
 
 const std = @import("std");
@@ -22,7 +22,12 @@ const Block = @import("Block.zig");
 
 const FreeQueue = @This();
 
-items: []*Block = &.{},
+/// One slot: the block and its size, kept side by side so that sifting
+/// compares sizes without loading the blocks (each load would be a cache
+/// miss on a large heap).
+pub const Slot = struct { size: u64, block: *Block };
+
+items: []Slot = &.{},
 len: usize = 0,
 
 pub fn deinit(q: *FreeQueue, gpa: std.mem.Allocator) void {
@@ -35,7 +40,7 @@ pub fn ensureUnusedCapacity(q: *FreeQueue, gpa: std.mem.Allocator, n: usize) err
     const need = q.len + n;
     if (need <= q.items.len) return;
     const cap = @max(need, q.items.len * 2, 64);
-    const grown = try gpa.alloc(*Block, cap);
+    const grown = try gpa.alloc(Slot, cap);
     @memcpy(grown[0..q.len], q.items[0..q.len]);
     gpa.free(q.items);
     q.items = grown;
@@ -43,76 +48,83 @@ pub fn ensureUnusedCapacity(q: *FreeQueue, gpa: std.mem.Allocator, n: usize) err
 
 /// The largest free block, or null when the queue is empty.
 pub inline fn max(q: *const FreeQueue) ?*Block {
-    return if (q.len == 0) null else q.items[0];
+    return if (q.len == 0) null else q.items[0].block;
+}
+
+/// Size of the largest free block (0 when empty), without touching it.
+pub inline fn maxSize(q: *const FreeQueue) u64 {
+    return if (q.len == 0) 0 else q.items[0].size;
 }
 
 /// Adds `b` (capacity must have been reserved).
 pub fn insert(q: *FreeQueue, b: *Block) void {
     std.debug.assert(q.len < q.items.len);
-    q.items[q.len] = b;
-    b.aux = @intCast(q.len);
     q.len += 1;
-    q.siftUp(q.len - 1);
+    q.siftUp(q.len - 1, .{ .size = b.size, .block = b });
 }
 
 /// Removes `b`, found through its recorded index.
 pub fn remove(q: *FreeQueue, b: *Block) void {
     const i: usize = b.aux;
-    std.debug.assert(i < q.len and q.items[i] == b);
+    std.debug.assert(i < q.len and q.items[i].block == b);
     q.len -= 1;
     if (i == q.len) return;
-    q.items[i] = q.items[q.len];
-    q.items[i].aux = @intCast(i);
-    q.fix(i);
+    q.place(i, q.items[q.len]);
+}
+
+/// Puts `new` where `old` was (one sift instead of a remove and an insert).
+pub fn replace(q: *FreeQueue, old: *Block, new: *Block) void {
+    const i: usize = old.aux;
+    std.debug.assert(i < q.len and q.items[i].block == old);
+    q.place(i, .{ .size = new.size, .block = new });
 }
 
 /// Restores heap order after `b.size` changed in place.
 pub fn update(q: *FreeQueue, b: *Block) void {
-    q.fix(b.aux);
+    q.place(b.aux, .{ .size = b.size, .block = b });
 }
 
-fn fix(q: *FreeQueue, i: usize) void {
-    if (i > 0 and q.items[(i - 1) / 2].size < q.items[i].size) q.siftUp(i) else q.siftDown(i);
+fn place(q: *FreeQueue, i: usize, s: Slot) void {
+    if (i > 0 and q.items[(i - 1) / 2].size < s.size) q.siftUp(i, s) else q.siftDown(i, s);
 }
 
-fn siftUp(q: *FreeQueue, start: usize) void {
+fn siftUp(q: *FreeQueue, start: usize, s: Slot) void {
     var i = start;
-    const b = q.items[i];
     while (i > 0) {
         const parent = (i - 1) / 2;
         const p = q.items[parent];
-        if (p.size >= b.size) break;
+        if (p.size >= s.size) break;
         q.items[i] = p;
-        p.aux = @intCast(i);
+        p.block.aux = @intCast(i);
         i = parent;
     }
-    q.items[i] = b;
-    b.aux = @intCast(i);
+    q.items[i] = s;
+    s.block.aux = @intCast(i);
 }
 
-fn siftDown(q: *FreeQueue, start: usize) void {
+fn siftDown(q: *FreeQueue, start: usize, s: Slot) void {
     var i = start;
-    const b = q.items[i];
     while (true) {
         const l = 2 * i + 1;
         if (l >= q.len) break;
         const r = l + 1;
         const c = if (r < q.len and q.items[r].size > q.items[l].size) r else l;
         const child = q.items[c];
-        if (child.size <= b.size) break;
+        if (child.size <= s.size) break;
         q.items[i] = child;
-        child.aux = @intCast(i);
+        child.block.aux = @intCast(i);
         i = c;
     }
-    q.items[i] = b;
-    b.aux = @intCast(i);
+    q.items[i] = s;
+    s.block.aux = @intCast(i);
 }
 
-/// Checks heap order and the recorded indices; returns the first bad index.
+/// Checks heap order, the recorded indices and the kept sizes; returns the
+/// first bad index.
 pub fn firstViolation(q: *const FreeQueue) ?usize {
-    for (q.items[0..q.len], 0..) |b, i| {
-        if (b.aux != i) return i;
-        if (i > 0 and q.items[(i - 1) / 2].size < b.size) return i;
+    for (q.items[0..q.len], 0..) |s, i| {
+        if (s.block.aux != i or s.block.size != s.size) return i;
+        if (i > 0 and q.items[(i - 1) / 2].size < s.size) return i;
     }
     return null;
 }
@@ -156,7 +168,7 @@ test "remove-any keeps heap order and indices" {
     }
     var prng = std.Random.DefaultPrng.init(2);
     while (q.len > 0) {
-        const victim = q.items[prng.random().uintLessThan(usize, q.len)];
+        const victim = q.items[prng.random().uintLessThan(usize, q.len)].block;
         q.remove(victim);
         try testing.expect(q.firstViolation() == null);
     }
@@ -173,10 +185,26 @@ test "update after a size change in either direction" {
     }
     blocks[3].size = 1000;
     q.update(&blocks[3]);
+    try testing.expect(q.firstViolation() == null);
     try testing.expectEqual(&blocks[3], q.max().?);
     blocks[3].size = 0;
     q.update(&blocks[3]);
     try testing.expectEqual(&blocks[49], q.max().?);
+    try testing.expect(q.firstViolation() == null);
+}
+
+test "replace puts a smaller block in the slot of the maximum" {
+    var blocks = testBlocks(40);
+    var q: FreeQueue = .{};
+    defer q.deinit(testing.allocator);
+    try q.ensureUnusedCapacity(testing.allocator, blocks.len);
+    for (blocks[0..39], 0..) |*b, i| {
+        b.size = i * 16;
+        q.insert(b);
+    }
+    blocks[39].size = 5;
+    q.replace(q.max().?, &blocks[39]);
+    try testing.expectEqual(@as(u64, 37 * 16), q.maxSize());
     try testing.expect(q.firstViolation() == null);
 }
 

@@ -337,12 +337,13 @@ fn absorb(h: *Heap, f: *Family, a: *Block, b: *Block) void {
     f.counters.total_blocks -= 1;
 }
 
-/// Cuts block `b` (not in the queue) down to `need` data bytes when the rest
-/// can hold a meta block and `Block.min_data`; the rest becomes a free block,
-/// merged with a free successor. The caller seals `b`.
-fn splitTail(h: *Heap, f: *Family, page: *Page, b: *Block, need: usize) void {
+/// Cuts block `b` down to `need` data bytes when the rest can hold a meta
+/// block and `Block.min_data`, and returns the rest as a new free block (not
+/// yet in the queue, not sealed), or null when there is nothing to cut. The
+/// caller seals `b`.
+fn cutTail(h: *Heap, f: *Family, page: *Page, b: *Block, need: usize) ?*Block {
     const rest_size = b.size - need;
-    if (rest_size < Block.header_size + Block.min_data) return;
+    if (rest_size < Block.header_size + Block.min_data) return null;
     const rest: *Block = @ptrFromInt(b.dataAddr() + need);
     rest.* = .{
         .size = rest_size - Block.header_size,
@@ -361,13 +362,20 @@ fn splitTail(h: *Heap, f: *Family, page: *Page, b: *Block, need: usize) void {
     b.next = rest;
     b.size = need;
     f.counters.total_blocks += 1;
+    page.dirty_end = @max(page.dirty_end, @intFromPtr(rest) + Block.header_size);
+    return rest;
+}
+
+/// Cuts occupied block `b` (being resized) down to `need` bytes; the rest
+/// becomes a free block, merged with a free successor.
+fn splitTail(h: *Heap, f: *Family, page: *Page, b: *Block, need: usize) void {
+    const rest = h.cutTail(f, page, b, need) orelse return;
     if (rest.next) |n| if (n.isFree()) {
         f.removeFree(n);
         h.absorb(f, rest, n);
     };
     rest.seal(h.secret);
     f.addFree(rest);
-    page.dirty_end = @max(page.dirty_end, @intFromPtr(rest) + Block.header_size);
 }
 
 /// Zeroes `[from, to)` of the data of `b` where the page was ever written.
@@ -414,8 +422,17 @@ pub fn alloc(h: *Heap, family_id: u32, units: u64, site: u32) Error![*]u8 {
     };
     const page = h.pageOf(b.dataAddr()).?;
     if (h.isIdle(page)) h.unidle(page);
-    f.removeFree(b);
-    h.splitTail(f, page, b, need);
+    // A free block's successor is never free, so the rest needs no merging;
+    // it takes the block's place in the queue.
+    const old_size = b.size;
+    if (h.cutTail(f, page, b, need)) |rest| {
+        rest.seal(h.secret);
+        b.size = old_size; // as the queue knows it, for the counters
+        f.replaceFree(b, rest);
+        b.size = need;
+    } else {
+        f.removeFree(b);
+    }
     zeroData(page, b, 0, b.size);
     h.markOccupied(f, page, b, bytes, site);
     f.counters.alloc_count += 1;

@@ -121,7 +121,7 @@ fn page(h: *const Heap, f: *const Family, p: *const Page, n: *Family.Counters, f
         switch (b.state().?) {
             .free => {
                 if (prev_free) return fail.say("{s}: page 0x{x}: free blocks at offset {d} and before it are not coalesced", .{ f.name(), p.base(), off });
-                if (b.aux >= f.queue.len or f.queue.items[b.aux] != b) return fail.say("{s}: page 0x{x}: free block at offset {d} is not in the queue at its index {d}", .{ f.name(), p.base(), off, b.aux });
+                if (b.aux >= f.queue.len or f.queue.items[b.aux].block != b) return fail.say("{s}: page 0x{x}: free block at offset {d} is not in the queue at its index {d}", .{ f.name(), p.base(), off, b.aux });
                 if (b.requested != 0) return fail.say("{s}: page 0x{x}: free block at offset {d} has requested bytes", .{ f.name(), p.base(), off });
                 n.free_blocks += 1;
                 n.free_bytes += b.size;

@@ -27,7 +27,7 @@ fn addFamily(s: *abi.Stats, f: *const Family) void {
     s.occupied_bytes += c.occupied_bytes;
     s.free_bytes += c.free_bytes;
     s.header_bytes += c.bytes_mapped - c.occupied_bytes - c.free_bytes;
-    s.largest_free = @max(s.largest_free, if (f.queue.max()) |b| b.size else 0);
+    s.largest_free = @max(s.largest_free, f.queue.maxSize());
     s.hard_frag_bytes += c.hard_frag_bytes;
     s.soft_frag_blocks += c.soft_frag_blocks;
     s.soft_frag_bytes += c.soft_frag_bytes;
