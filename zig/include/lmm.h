@@ -68,7 +68,7 @@ typedef struct lmm_config {
     uint32_t size;       /* sizeof(lmm_config_t)                                            */
     uint32_t version;    /* LMM_ABI_VERSION                                                 */
     uint64_t page_size;  /* VM page size: power of two, 4 KiB..1 GiB; default 64 KiB        */
-    uint32_t page_cache; /* empty VM pages kept for reuse by any family; 0 = munmap at once   */
+    uint32_t page_cache; /* empty VM pages kept idle for reuse by any family; 0 = munmap at once */
     uint32_t reserved;   /* 0                                                               */
 } lmm_config_t;
 
@@ -79,9 +79,9 @@ typedef struct lmm_stats {
     uint32_t family;            /* family id, or LMM_ALL_FAMILIES for heap totals      */
     uint32_t families;          /* registered families (including "bytes")             */
     uint64_t struct_size;       /* family's structure size; 0 for heap totals          */
-    uint64_t pages;             /* VM pages in use                                     */
+    uint64_t pages;             /* VM pages held, idle ones included                   */
     uint64_t bytes_mapped;      /* bytes of those pages                                */
-    uint64_t cached_pages;      /* empty pages kept for reuse (heap totals only)       */
+    uint64_t cached_pages;      /* of those, empty pages kept idle for reuse (heap totals) */
     uint64_t cached_bytes;      /* their bytes                                         */
     uint64_t total_blocks;      /* TBC: data blocks in the pages                       */
     uint64_t free_blocks;       /* FBC                                                 */
