@@ -256,8 +256,12 @@ inline fn unitOf(h: *const Heap, addr: usize) u64 {
 
 /// The live page holding `addr`, or null when the heap has none there.
 pub fn pageOf(h: *const Heap, addr: usize) ?*Page {
-    const base = h.table.get(h.unitOf(addr)) orelse return null;
+    const base = h.table.get(h.unitOf(addr)) orelse h.table.getLarge(addr) orelse return null;
     return @ptrFromInt(base);
+}
+
+inline fn isRegular(h: *const Heap, page: *const Page) bool {
+    return page.size == h.page_size;
 }
 
 /// Maps (or reuses) a page that can hold `need` data bytes, gives it to `f`
@@ -268,10 +272,8 @@ fn newPage(h: *Heap, f: *Family, need: usize) Error!*Block {
         const raw = std.math.add(usize, need, Page.header_size + Block.header_size) catch return error.Overflow;
         break :blk std.mem.alignForward(usize, raw, os.os_page);
     };
-    const units = std.math.divCeil(usize, size, h.page_size) catch unreachable;
-    if (units > std.math.maxInt(u32)) return error.Overflow;
     const reuse = regular and h.idle != null;
-    if (!reuse) try h.table.ensureUnusedCapacity(gpa, units);
+    if (!regular) try h.table.ensureLargeCapacity(gpa) else if (!reuse) try h.table.ensureUnusedCapacity(gpa, 1);
     try f.queue.ensureUnusedCapacity(gpa, 1);
     var dirty_end: usize = undefined;
     const page: *Page = if (reuse) blk: {
@@ -297,11 +299,14 @@ fn newPage(h: *Heap, f: *Family, need: usize) Error!*Block {
         .prev = null,
         .next = null,
         .family = f.id,
-        .units = @intCast(units),
         .dirty_end = dirty_end,
     };
     page.markLive();
-    if (!reuse) for (0..units) |i| h.table.put(h.unitOf(page.base()) + i, page.base());
+    if (!regular) {
+        h.table.putLarge(.{ .base = page.base(), .end = page.end() });
+    } else if (!reuse) {
+        h.table.put(h.unitOf(page.base()), page.base());
+    }
     f.linkPage(page);
     const b = page.first();
     b.* = .{ .size = Page.capacity(size), .prev = null, .next = null, .aux = 0, .flags = 0, .requested = 0, .check = 0 };
@@ -317,7 +322,7 @@ fn newPage(h: *Heap, f: *Family, need: usize) Error!*Block {
 fn releasePage(h: *Heap, f: *Family, page: *Page) void {
     f.counters.total_blocks -= 1;
     f.unlinkPage(page);
-    for (0..page.units) |i| h.table.remove(h.unitOf(page.base()) + i);
+    if (h.isRegular(page)) h.table.remove(h.unitOf(page.base())) else h.table.removeLarge(page.base());
     h.unmapPage(page);
 }
 
@@ -508,7 +513,7 @@ fn freeResolved(h: *Heap, r: Found) void {
     };
     b.seal(h.secret);
     if (b.prev == null and b.next == null) {
-        if (r.page.size == h.page_size and h.cached < h.cache_limit) {
+        if (h.isRegular(r.page) and h.cached < h.cache_limit) {
             f.addFree(b);
             h.addIdle(r.page);
         } else {
@@ -715,6 +720,23 @@ test "requests larger than a page get a page sized to fit, and of exactly a page
     try h.free(@intFromPtr(fit));
     try testing.expectEqual(@as(u64, 0), f.counters.pages);
     try testing.expectEqual(h.mmap_count, h.munmap_count);
+    try expectValid(h);
+}
+
+test "a request of the 64 TiB limit is mapped lazily or refused, never half-done" {
+    const h = try testHeap(.{});
+    defer h.destroyFully();
+    const before = h.mmap_count;
+    if (h.alloc(bytes_family, max_bytes, 0)) |p| {
+        p[0] = 1;
+        p[max_bytes - 1] = 2;
+        try expectValid(h);
+        try testing.expectError(error.Interior, h.free(@intFromPtr(p) + max_bytes / 2));
+        try h.free(@intFromPtr(p));
+    } else |e| {
+        try testing.expectEqual(error.OutOfMemory, e);
+        try testing.expectEqual(before, h.mmap_count);
+    }
     try expectValid(h);
 }
 

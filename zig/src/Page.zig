@@ -3,9 +3,8 @@
 //!
 //! ## Basic Design
 //! A regular page is the heap's VM page size and is aligned to it. A request
-//! that cannot fit in a regular page gets a page sized to fit (rounded up to
-//! the OS page), still aligned to the VM page size; it spans `units` page-table
-//! entries. Invariant: `size == header_size + Σ (Block.header_size + b.size)`
+//! that cannot fit in a regular page gets a large page sized to fit (rounded
+//! up to the OS page), still aligned to the VM page size. Invariant: `size == header_size + Σ (Block.header_size + b.size)`
 //! over the chain, and the chain tiles the page with no gap.
 
 const std = @import("std");
@@ -22,8 +21,7 @@ prev: ?*Page,
 next: ?*Page,
 /// Owning family id.
 family: u32,
-/// Page-table entries the page occupies.
-units: u32,
+_reserved: u32 = 0,
 /// Highest address ever handed to the application or written by the
 /// allocator; everything above it is still the kernel's zero fill.
 dirty_end: u64,

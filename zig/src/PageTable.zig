@@ -1,17 +1,21 @@
-//! Address → VM page lookup for a heap: an open-addressing hash table keyed by
-//! page unit (address >> log2(VM page size)).
+//! Address → VM page lookup for a heap.
 //!
 //! ## Basic Design
-//! VM pages are aligned to the heap's VM page size, so every address inside a
-//! page of one unit shares its unit number with the page base. A page sized to
-//! fit a large request spans several units and is entered once per unit. This
-//! lets `free` tell in O(1) whether an address belongs to the heap at all
-//! before it reads a single byte near it — an address the heap never gave out
-//! must not be dereferenced.
+//! Regular VM pages are aligned to the heap's VM page size, so every address
+//! inside one shares its page unit (address >> log2(VM page size)) with the
+//! page base: an open-addressing hash table keyed by unit finds them in O(1).
+//! Pages sized to fit a large request can span any number of units (a 64 TiB
+//! request would need 2^30 entries), so they are kept apart, sorted by address
+//! in `large`, and found by binary search when the hash table has no entry:
+//! O(log L) for the few large pages, and only for addresses in them or for
+//! addresses the heap does not own (error paths). Either way `free` can tell
+//! whether an address belongs to the heap before it reads a single byte near
+//! it — an address the heap never gave out must not be dereferenced.
 //!
-//! Linear probing at load ≤ 1/2 with backward-shift deletion: no tombstones, so
-//! a long run of map/unmap does not slow lookups. Capacity is reserved before
-//! a page is mapped (`ensureUnusedCapacity`); `put` and `remove` cannot fail.
+//! The hash table uses linear probing at load ≤ 1/2 with backward-shift
+//! deletion: no tombstones, so a long run of map/unmap does not slow lookups.
+//! Capacity is reserved before a page is mapped (`ensureUnusedCapacity`,
+//! `ensureLargeCapacity`); adding and removing cannot fail.
 
 const std = @import("std");
 
@@ -20,12 +24,54 @@ const PageTable = @This();
 const Entry = struct { key: u64, value: usize };
 const empty: u64 = std.math.maxInt(u64);
 
+/// A large page: `[base, end)`.
+pub const Range = struct { base: usize, end: usize };
+
 entries: []Entry = &.{},
 count: usize = 0,
+/// Large pages, sorted by base, disjoint.
+large: std.ArrayListUnmanaged(Range) = .{},
 
 pub fn deinit(t: *PageTable, gpa: std.mem.Allocator) void {
     gpa.free(t.entries);
+    t.large.deinit(gpa);
     t.* = .{};
+}
+
+pub fn ensureLargeCapacity(t: *PageTable, gpa: std.mem.Allocator) error{OutOfMemory}!void {
+    try t.large.ensureUnusedCapacity(gpa, 1);
+}
+
+/// Index of the first large page whose base is above `addr`.
+fn upperBound(t: *const PageTable, addr: usize) usize {
+    var lo: usize = 0;
+    var hi: usize = t.large.items.len;
+    while (lo < hi) {
+        const mid = lo + (hi - lo) / 2;
+        if (t.large.items[mid].base <= addr) lo = mid + 1 else hi = mid;
+    }
+    return lo;
+}
+
+/// Enters a large page (capacity reserved).
+pub fn putLarge(t: *PageTable, r: Range) void {
+    const i = t.upperBound(r.base);
+    std.debug.assert(i == 0 or t.large.items[i - 1].end <= r.base);
+    t.large.insertAssumeCapacity(i, r);
+}
+
+pub fn removeLarge(t: *PageTable, base: usize) void {
+    const i = t.upperBound(base) - 1;
+    std.debug.assert(t.large.items[i].base == base);
+    _ = t.large.orderedRemove(i);
+}
+
+/// The base of the large page holding `addr`, or null.
+pub fn getLarge(t: *const PageTable, addr: usize) ?usize {
+    const i = t.upperBound(addr);
+    if (i == 0) return null;
+    const r = t.large.items[i - 1];
+    return if (addr < r.end) r.base else null;
 }
 
 inline fn slot(t: *const PageTable, key: u64) usize {
@@ -122,4 +168,25 @@ test "put, get and remove against a model under churn" {
 test "get on an empty table is null" {
     const t: PageTable = .{};
     try testing.expect(t.get(5) == null);
+    try testing.expect(t.getLarge(5) == null);
+}
+
+test "large pages are found by any address inside them" {
+    var t: PageTable = .{};
+    defer t.deinit(testing.allocator);
+    const ranges = [_]Range{ .{ .base = 0x30000, .end = 0x50000 }, .{ .base = 0x10000, .end = 0x20000 }, .{ .base = 0x90000, .end = 0x1090000 } };
+    for (ranges) |r| {
+        try t.ensureLargeCapacity(testing.allocator);
+        t.putLarge(r);
+    }
+    try testing.expectEqual(@as(?usize, 0x10000), t.getLarge(0x10000));
+    try testing.expectEqual(@as(?usize, 0x10000), t.getLarge(0x1ffff));
+    try testing.expect(t.getLarge(0x20000) == null);
+    try testing.expect(t.getLarge(0xffff) == null);
+    try testing.expectEqual(@as(?usize, 0x30000), t.getLarge(0x4abcd));
+    try testing.expectEqual(@as(?usize, 0x90000), t.getLarge(0x108ffff));
+    try testing.expect(t.getLarge(0x1090000) == null);
+    t.removeLarge(0x30000);
+    try testing.expect(t.getLarge(0x4abcd) == null);
+    try testing.expectEqual(@as(?usize, 0x90000), t.getLarge(0x90000));
 }

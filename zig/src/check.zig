@@ -38,7 +38,7 @@ pub fn run(h: *const Heap, msg: []u8) Error!void {
     const fail: Fail = .{ .msg = msg };
     if (msg.len > 0) msg[0] = 0;
     var pages: u64 = 0;
-    var units: u64 = 0;
+    var regular: u64 = 0;
     var app: u64 = 0;
     for (0..h.family_count) |i| {
         const f = h.family(@intCast(i)).?;
@@ -46,11 +46,15 @@ pub fn run(h: *const Heap, msg: []u8) Error!void {
         if (h.names.get(f.name()) != f.id) return fail.say("family {s}: not found under its name", .{f.name()});
         const r = try family(h, f, fail);
         pages += r.pages;
-        units += r.units;
+        regular += r.regular;
         app += f.counters.app_bytes;
     }
     if (h.names.count() != h.family_count) return fail.say("name index holds {d} names for {d} families", .{ h.names.count(), h.family_count });
-    if (h.table.count != units) return fail.say("page table holds {d} entries, pages span {d} units", .{ h.table.count, units });
+    if (h.table.count != regular) return fail.say("page table holds {d} entries for {d} regular pages", .{ h.table.count, regular });
+    if (h.table.large.items.len != pages - regular) return fail.say("page table holds {d} large pages, families {d}", .{ h.table.large.items.len, pages - regular });
+    for (h.table.large.items, 0..) |r, i| {
+        if (i > 0 and h.table.large.items[i - 1].end > r.base) return fail.say("large pages 0x{x} and 0x{x} out of order or overlapping", .{ h.table.large.items[i - 1].base, r.base });
+    }
     if (app != h.app_bytes) return fail.say("heap app bytes {d}, families sum to {d}", .{ h.app_bytes, app });
     if (h.peak_app_bytes < h.app_bytes) return fail.say("heap peak {d} below current {d}", .{ h.peak_app_bytes, h.app_bytes });
     var idle: u32 = 0;
@@ -68,11 +72,11 @@ pub fn run(h: *const Heap, msg: []u8) Error!void {
     if (h.mmap_count - h.munmap_count != pages) return fail.say("mapped {d} - unmapped {d} != {d} pages", .{ h.mmap_count, h.munmap_count, pages });
 }
 
-const Recount = struct { pages: u64, units: u64 };
+const Recount = struct { pages: u64, regular: u64 };
 
 fn family(h: *const Heap, f: *const Family, fail: Fail) Error!Recount {
     var n: Family.Counters = .{};
-    var units: u64 = 0;
+    var regular: u64 = 0;
     var prev: ?*Page = null;
     var it = f.pages;
     while (it) |p| : (it = p.next) {
@@ -81,11 +85,9 @@ fn family(h: *const Heap, f: *const Family, fail: Fail) Error!Recount {
         if (!p.isLive()) return fail.say("{s}: page 0x{x} has a bad magic", .{ f.name(), p.base() });
         if (p.family != f.id) return fail.say("{s}: page 0x{x} names family {d}", .{ f.name(), p.base(), p.family });
         if (p.base() % h.page_size != 0) return fail.say("{s}: page 0x{x} is not aligned to the VM page size", .{ f.name(), p.base() });
-        if (p.units != std.math.divCeil(u64, p.size, h.page_size) catch unreachable) return fail.say("{s}: page 0x{x} spans {d} units for {d} bytes", .{ f.name(), p.base(), p.units, p.size });
-        for (0..p.units) |u| {
-            if (h.pageOf(p.base() + u * h.page_size) != p) return fail.say("{s}: page 0x{x} unit {d} missing from the page table", .{ f.name(), p.base(), u });
-        }
-        units += p.units;
+        if (p.size < h.page_size or p.size % 4096 != 0) return fail.say("{s}: page 0x{x} has size {d}", .{ f.name(), p.base(), p.size });
+        if (h.pageOf(p.base()) != p or h.pageOf(p.end() - 1) != p) return fail.say("{s}: page 0x{x} is missing from the page table", .{ f.name(), p.base() });
+        if (p.size == h.page_size) regular += 1;
         n.pages += 1;
         n.bytes_mapped += p.size;
         try page(h, f, p, &n, fail);
@@ -99,7 +101,7 @@ fn family(h: *const Heap, f: *const Family, fail: Fail) Error!Recount {
     }
     if (c.peak_app_bytes < c.app_bytes) return fail.say("{s}: peak {d} below current {d}", .{ f.name(), c.peak_app_bytes, c.app_bytes });
     if (c.alloc_count - c.free_count != c.total_blocks - c.free_blocks) return fail.say("{s}: {d} allocs - {d} frees != {d} occupied blocks", .{ f.name(), c.alloc_count, c.free_count, c.total_blocks - c.free_blocks });
-    return .{ .pages = n.pages, .units = units };
+    return .{ .pages = n.pages, .regular = regular };
 }
 
 fn page(h: *const Heap, f: *const Family, p: *const Page, n: *Family.Counters, fail: Fail) Error!void {
