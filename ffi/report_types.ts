@@ -11,14 +11,52 @@
  * @module
  */
 
-/** The `schema` tag of every report document. */
+/**
+ * The `schema` tag of every report document.
+ *
+ * @example Recognise a report
+ * ```ts
+ * import { Heap, REPORT_SCHEMA } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap();
+ * assert.equal(heap.report().schema, REPORT_SCHEMA);
+ * ```
+ */
 export const REPORT_SCHEMA = "lmm-report";
-/** The report format version this code writes and reads. */
+/**
+ * The report format version this code writes and reads.
+ *
+ * @example Check the version
+ * ```ts
+ * import { Heap, REPORT_VERSION } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap();
+ * assert.equal(heap.report().version, REPORT_VERSION);
+ * ```
+ */
 export const REPORT_VERSION = 1;
 
-/** Statistics of one family or of a whole heap (all byte counts in bytes). */
+/**
+ * Statistics of one family or of a whole heap (all byte counts in bytes).
+ *
+ * @example Figures of a family
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap({ label: "r" });
+ * heap.register("emp_t", 36);
+ * heap.alloc("emp_t", 2);
+ * const report = heap.report();
+ * const emp = report.heaps[0].families[1];
+ * assert.equal(emp.appBytes, 72);
+ * assert.equal(emp.totalBlocks, emp.freeBlocks + emp.occupiedBlocks);
+ * ```
+ */
 export interface StatsFields {
-  /** VM pages in use. */
+  /** VM pages held, idle ones (empty, kept for reuse) included. */
   pages: number;
   /** Bytes of those pages. */
   bytesMapped: number;
@@ -56,7 +94,21 @@ export interface StatsFields {
   reallocCount: number;
 }
 
-/** Statistics of one page family. */
+/**
+ * Statistics of one page family.
+ *
+ * @example A family in a report
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap({ label: "r" });
+ * heap.register("emp_t", 36);
+ * heap.alloc("emp_t", 2);
+ * const report = heap.report();
+ * assert.deepEqual(report.heaps[0].families.map((f) => f.name), ["bytes", "emp_t"]);
+ * ```
+ */
 export interface FamilyReport extends StatsFields {
   /** Family id (0 is the untyped family "bytes"). */
   id: number;
@@ -66,11 +118,26 @@ export interface FamilyReport extends StatsFields {
   structSize: number;
 }
 
-/** Heap totals. */
+/**
+ * Heap totals.
+ *
+ * @example Heap totals
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap({ label: "r" });
+ * heap.register("emp_t", 36);
+ * heap.alloc("emp_t", 2);
+ * const report = heap.report();
+ * assert.equal(report.heaps[0].totals.families, 2);
+ * assert.equal(report.heaps[0].totals.pages, 1);
+ * ```
+ */
 export interface TotalsReport extends StatsFields {
   /** Registered families, "bytes" included. */
   families: number;
-  /** Empty pages kept for reuse. */
+  /** Idle pages: empty, kept for reuse by any family (also counted in `pages`). */
   cachedPages: number;
   /** Their bytes. */
   cachedBytes: number;
@@ -80,7 +147,23 @@ export interface TotalsReport extends StatsFields {
   munmapCount: number;
 }
 
-/** One data block of a page, in address order. */
+/**
+ * One data block of a page, in address order.
+ *
+ * @example Blocks of a page
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap({ label: "r" });
+ * heap.register("emp_t", 36);
+ * heap.alloc("emp_t", 2);
+ * const report = heap.report();
+ * const [block] = report.heaps[0].pages[0].blocks;
+ * assert.equal(block.requested, 72);
+ * assert.equal(block.free, false);
+ * ```
+ */
 export interface BlockReport {
   /** Offset of the data from the page base. */
   offset: number;
@@ -94,7 +177,23 @@ export interface BlockReport {
   site: string | null;
 }
 
-/** One VM page with its blocks. */
+/**
+ * One VM page with its blocks.
+ *
+ * @example Pages of a heap
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap({ label: "r" });
+ * heap.register("emp_t", 36);
+ * heap.alloc("emp_t", 2);
+ * const report = heap.report();
+ * const [page] = report.heaps[0].pages;
+ * assert.match(page.base, /^0x[0-9a-f]+$/);
+ * assert.equal(page.family, 1);
+ * ```
+ */
 export interface PageReport {
   /** Page base address, hexadecimal ("0x7f..."). */
   base: string;
@@ -106,7 +205,21 @@ export interface PageReport {
   blocks: BlockReport[];
 }
 
-/** Live blocks grouped by family and by allocation site. */
+/**
+ * Live blocks grouped by family and by allocation site.
+ *
+ * @example What is still allocated
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap({ label: "r" });
+ * heap.register("emp_t", 36);
+ * heap.alloc("emp_t", 2);
+ * const report = heap.report();
+ * assert.deepEqual(report.heaps[0].leaks.byFamily, [{ family: "emp_t", count: 1, bytes: 72 }]);
+ * ```
+ */
 export interface LeaksReport {
   /** Live (not freed) blocks. */
   blocks: number;
@@ -118,7 +231,22 @@ export interface LeaksReport {
   bySite: { site: string; family: string; count: number; bytes: number }[];
 }
 
-/** One heap in a report. */
+/**
+ * One heap in a report.
+ *
+ * @example One heap of a report
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap({ label: "r" });
+ * heap.register("emp_t", 36);
+ * heap.alloc("emp_t", 2);
+ * const report = heap.report();
+ * assert.equal(report.heaps[0].label, "r");
+ * assert.equal(report.heaps[0].pageSize, 65536);
+ * ```
+ */
 export interface HeapReport {
   /** Heap number within the process, from 1. */
   id: number;
@@ -143,7 +271,23 @@ export interface HeapReport {
   leaks: LeaksReport;
 }
 
-/** The whole document. */
+/**
+ * The whole document.
+ *
+ * @example Round-trip through JSON
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap({ label: "r" });
+ * heap.register("emp_t", 36);
+ * heap.alloc("emp_t", 2);
+ * const report = heap.report();
+ * const parsed = JSON.parse(JSON.stringify(report));
+ * assert.equal(parsed.schema, "lmm-report");
+ * assert.equal(parsed.heaps.length, 1);
+ * ```
+ */
 export interface Report {
   /** Always {@link REPORT_SCHEMA}. */
   schema: typeof REPORT_SCHEMA;

@@ -1,0 +1,240 @@
+/**
+ * The one place where LMM status codes become exceptions.
+ *
+ * Every status of the C ABI (`LMM_E_*` in `zig/include/lmm.h`) has a stable
+ * string code here: the name without its `LMM_E_` prefix. The TypeScript
+ * layer adds the codes the engine cannot know: `FOREIGN_HEAP` (the address
+ * belongs to another open heap), `CLOSED` (use after `close()`) and the
+ * loader's `LOAD_FAILED`, `DOWNLOAD_FAILED`, `CHECKSUM_MISMATCH`,
+ * `ABI_MISMATCH`.
+ *
+ * @module
+ */
+
+/**
+ * Every `code` an {@linkcode LmmError} can carry.
+ *
+ * @example Codes are strings to compare
+ * ```ts
+ * import { Heap, LmmError } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap();
+ * try {
+ *   heap.alloc("no_such_t");
+ * } catch (e) {
+ *   assert.ok(e instanceof LmmError && e.code === "UNKNOWN_FAMILY");
+ * }
+ * ```
+ */
+export type LmmErrorCode =
+  | "NOMEM"
+  | "BAD_HANDLE"
+  | "DESTROYED"
+  | "UNKNOWN_FAMILY"
+  | "DUPLICATE_NAME"
+  | "NAME_TOO_LONG"
+  | "BAD_NAME"
+  | "ZERO_SIZE"
+  | "OVERFLOW"
+  | "BAD_SIZE"
+  | "NOT_OWNED"
+  | "INTERIOR"
+  | "DOUBLE_FREE"
+  | "CORRUPTED"
+  | "BAD_CONFIG"
+  | "BUFFER_TOO_SMALL"
+  | "INVALID_ARG"
+  | "BAD_ADDRESS"
+  | "SITE_LIMIT"
+  | "UNKNOWN"
+  | "FOREIGN_HEAP"
+  | "CLOSED"
+  | "LOAD_FAILED"
+  | "DOWNLOAD_FAILED"
+  | "CHECKSUM_MISMATCH"
+  | "ABI_MISMATCH";
+
+/**
+ * Status numbers of the C ABI, indexed by status: `[code, message]`.
+ * The numbers are stable (they cross the FFI boundary); a test checks this
+ * table against the library's own `lmm_status_name`.
+ */
+const STATUS: readonly (readonly [LmmErrorCode, string])[] = [
+  ["UNKNOWN", "Success."], // 0 = LMM_OK, never thrown
+  ["NOMEM", "The kernel refused memory (mmap failed)."],
+  ["BAD_HANDLE", "Not a heap handle."],
+  ["DESTROYED", "The heap was destroyed."],
+  ["UNKNOWN_FAMILY", "No family with that id or name."],
+  ["DUPLICATE_NAME", "A family of that name is registered already."],
+  ["NAME_TOO_LONG", "The family name is longer than 63 bytes."],
+  ["BAD_NAME", "The name is empty or contains a NUL or control byte."],
+  ["ZERO_SIZE", "The structure size or the number of units is 0."],
+  [
+    "OVERFLOW",
+    "units × structure size overflows or exceeds the largest request (64 TiB).",
+  ],
+  [
+    "BAD_SIZE",
+    "The size or number of units is not a non-negative integer (NaN, infinite, negative or fractional).",
+  ],
+  [
+    "NOT_OWNED",
+    "The address is not a block this heap gave out (or it was freed and its page returned to the kernel).",
+  ],
+  [
+    "INTERIOR",
+    "The address points inside a live block, not at its start.",
+  ],
+  ["DOUBLE_FREE", "The block at that address is free already."],
+  ["CORRUPTED", "A meta block failed its integrity check."],
+  ["BAD_CONFIG", "Bad heap configuration."],
+  ["BUFFER_TOO_SMALL", "The output buffer is too small."],
+  ["INVALID_ARG", "An invalid argument."],
+  [
+    "BAD_ADDRESS",
+    "The address is not a non-negative integer below 2^53 (NaN, negative or fractional).",
+  ],
+  ["SITE_LIMIT", "The heap's allocation-site table is full."],
+];
+
+/** Status the engine uses for "success". */
+export const LMM_OK = 0;
+/** Number of statuses the C ABI defines (`LMM_STATUS_COUNT`). */
+export const STATUS_COUNT: number = STATUS.length;
+
+/** Status numbers by name, for the few places that branch on one. */
+export const Status = {
+  NOMEM: 1,
+  BAD_HANDLE: 2,
+  DESTROYED: 3,
+  UNKNOWN_FAMILY: 4,
+  DUPLICATE_NAME: 5,
+  NAME_TOO_LONG: 6,
+  BAD_NAME: 7,
+  ZERO_SIZE: 8,
+  OVERFLOW: 9,
+  BAD_SIZE: 10,
+  NOT_OWNED: 11,
+  INTERIOR: 12,
+  DOUBLE_FREE: 13,
+  CORRUPTED: 14,
+  BAD_CONFIG: 15,
+  BUFFER_TOO_SMALL: 16,
+  INVALID_ARG: 17,
+  BAD_ADDRESS: 18,
+  SITE_LIMIT: 19,
+} as const;
+
+/**
+ * Options of the {@linkcode LmmError} constructor.
+ *
+ * @example Make an error
+ * ```ts
+ * import { LmmError } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new LmmError("DOUBLE_FREE", "free(0x10): already free", { status: 13 });
+ * assert.equal(e.status, 13);
+ * ```
+ */
+export interface LmmErrorOptions extends ErrorOptions {
+  /** The LMM status number behind the error (-1 when none). */
+  status?: number;
+}
+
+/**
+ * The error every LMM operation throws. `code` is stable and meant for
+ * programs to branch on; `status` is the C ABI status number behind it
+ * (`FOREIGN_HEAP` carries the engine's own answer: 11 `NOT_OWNED` for an
+ * address, 4 `UNKNOWN_FAMILY` for a family object; `CLOSED` carries 3
+ * `DESTROYED`; loader errors carry -1).
+ *
+ * @example Branch on the code
+ * ```ts
+ * import { Heap, LmmError } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap();
+ * const p = heap.allocBytes(16);
+ * heap.free(p);
+ * try {
+ *   heap.free(p);
+ * } catch (e) {
+ *   assert.ok(e instanceof LmmError);
+ *   assert.equal(e.code, "DOUBLE_FREE");
+ *   assert.equal(e.status, 13);
+ * }
+ * ```
+ */
+export class LmmError extends Error {
+  /** Stable string code, e.g. `"DOUBLE_FREE"`. */
+  readonly code: LmmErrorCode;
+  /** The C ABI status number (`LMM_E_*`), or -1 for errors of the TypeScript layer alone. */
+  readonly status: number;
+
+  /**
+   * Creates an error; most code gets one from {@linkcode unwrap} instead.
+   *
+   * @param code The stable code.
+   * @param message What went wrong, in one sentence.
+   * @param options `status` and the standard `cause`.
+   */
+  constructor(code: LmmErrorCode, message: string, options?: LmmErrorOptions) {
+    super(message, options);
+    this.name = "LmmError";
+    this.code = code;
+    this.status = options?.status ?? -1;
+  }
+}
+
+/**
+ * The stable code of a C ABI status number ("UNKNOWN" outside the table).
+ *
+ * @param status A status number.
+ * @returns Its code.
+ */
+export function statusCode(status: number): LmmErrorCode {
+  const entry = status > 0 && status < STATUS.length ? STATUS[status] : undefined;
+  return entry === undefined ? "UNKNOWN" : entry[0];
+}
+
+/** The default sentence describing a status (used in error messages). */
+export function statusMessage(status: number): string {
+  const entry = status > 0 && status < STATUS.length ? STATUS[status] : undefined;
+  return entry === undefined ? `Unknown LMM status ${status}.` : entry[1];
+}
+
+/**
+ * Builds the {@linkcode LmmError} for a failed status.
+ *
+ * @param status A C ABI status (not 0).
+ * @param context What was being done, e.g. `free(0x7f12_3456_7000)`.
+ * @returns The error, to throw.
+ */
+export function statusError(status: number, context?: string): LmmError {
+  const message = statusMessage(status);
+  return new LmmError(
+    statusCode(status),
+    context === undefined ? message : `${context}: ${message}`,
+    { status },
+  );
+}
+
+/**
+ * Throws the {@linkcode LmmError} for `status` unless it is `LMM_OK`.
+ * The one place where C ABI statuses become exceptions.
+ *
+ * @param status What a C ABI call returned.
+ * @param context What was being done (goes in front of the message).
+ */
+export function unwrap(status: number, context?: string): void {
+  if (status !== LMM_OK) throw statusError(status, context);
+}
+
+/** Formats an address for error messages: `0x7f…`. */
+export function hex(address: number): string {
+  return Number.isFinite(address) && address >= 0
+    ? `0x${Math.trunc(address).toString(16)}`
+    : String(address);
+}

@@ -1,0 +1,1232 @@
+/**
+ * `Heap`: one LMM heap — its families, its blocks, its statistics.
+ *
+ * Addresses are plain numbers (x86-64 user addresses are below 2^47, exact
+ * in a double) and cross the FFI boundary through the `lmm_*_f64` functions,
+ * which keep V8's fast call path. Every argument is validated here before it
+ * reaches native code, and the engine validates it again.
+ *
+ * Cost of the main operations (n = free blocks of the family):
+ *
+ * | operation              | cost                                       |
+ * | ---------------------- | ------------------------------------------ |
+ * | `alloc`, `free`        | O(log n) + one FFI call (~tens of ns)       |
+ * | `realloc`              | O(log n) + copy when the block moves        |
+ * | `sizeOf`, `familyOf`   | O(1), one FFI call                          |
+ * | `bytes`, `view`        | one FFI call + a new ArrayBuffer (~1 µs)    |
+ * | `alloc` + `trackSites` | + a stack capture (µs)                      |
+ * | `stats`, `blocks`, `leaks`, `check`, `report` | O(blocks)            |
+ *
+ * @module
+ */
+
+import { hex, LmmError, Status, statusCode, statusMessage, unwrap } from "./errors.ts";
+import {
+  ALL_FAMILIES,
+  BLOCK_FREE,
+  BlockInfo as BlockInfoLayout,
+  BlockRecord,
+  BYTES_FAMILY,
+  Config,
+  DEFAULT_PAGE_CACHE,
+  DEFAULT_PAGE_SIZE,
+  FamilyInfo,
+  MAX_BYTES,
+  PageInfo,
+  Stats,
+  u64,
+  WALK_LIVE_ONLY,
+} from "./layout.ts";
+import { lib } from "./loader.ts";
+import { addHeap, openHeaps, removeHeap } from "./registry.ts";
+import { armExitReport, buildReport } from "./report.ts";
+import type { FamilyReport, LeaksReport, Report, TotalsReport } from "./report_types.ts";
+import { listRecords, type RawStats, STATS_U64, statsFields } from "./records.ts";
+import { callerSite } from "./sites.ts";
+import type { LmmSymbols } from "./symbols.ts";
+import { closedError, encodeName, errorOf, isAddress, unitsError } from "./validate.ts";
+
+/**
+ * Options of `new Heap()`.
+ *
+ * @example Small pages, sites recorded
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap({ pageSize: 4096, pageCache: 0, trackSites: true, label: "demo" });
+ * assert.equal(heap.pageSize, 4096);
+ * assert.equal(heap.trackSites, true);
+ * ```
+ */
+export interface HeapOptions {
+  /** VM page size in bytes: a power of two from 4 KiB to 1 GiB (default 64 KiB). */
+  pageSize?: number;
+  /** Empty VM pages kept for reuse instead of `munmap` (default 4; 0 = none). */
+  pageCache?: number;
+  /** Record the `file:line` that allocated each block, for `leaks()` (slow: a stack capture per alloc). */
+  trackSites?: boolean;
+  /** A label shown in reports. */
+  label?: string;
+}
+
+/**
+ * A page family: a structure registered by name and size. Family objects
+ * belong to the heap that made them; id 0 is the untyped family `"bytes"`.
+ *
+ * @example Register a family
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap();
+ * const emp = heap.register("emp_t", 36);
+ * assert.deepEqual({ ...emp }, { id: 1, name: "emp_t", structSize: 36 });
+ * ```
+ */
+export interface Family {
+  /** Dense id: 0 is "bytes", then 1, 2, … in registration order. */
+  readonly id: number;
+  /** Registered name. */
+  readonly name: string;
+  /** Size of one structure in bytes. */
+  readonly structSize: number;
+}
+
+/**
+ * What `heap.blockInfo(address)` tells about a live block.
+ *
+ * @example Inspect a block
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap();
+ * const info = heap.blockInfo(heap.allocBytes(10));
+ * assert.equal(info.requested, 10);
+ * assert.equal(info.family.name, "bytes");
+ * assert.equal(info.site, null);
+ * ```
+ */
+export interface BlockInfo {
+  /** Usable data bytes. */
+  size: number;
+  /** Bytes asked for (units × struct size). */
+  requested: number;
+  /** Units asked for. */
+  units: number;
+  /** The block's family. */
+  family: Family;
+  /** Allocation site (`file:line`), or `null` when not tracked. */
+  site: string | null;
+}
+
+/**
+ * One data block, as `heap.blocks()` lists it.
+ *
+ * @example The first block of a page
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap();
+ * const p = heap.allocBytes(32);
+ * const block = heap.blocks()[0].blocks[0];
+ * assert.equal(block.address, p);
+ * assert.equal(block.requested, 32);
+ * assert.equal(block.free, false);
+ * ```
+ */
+export interface HeapBlock {
+  /** Address of the data (what `alloc` returned). */
+  address: number;
+  /** Offset of the data from the page base. */
+  offset: number;
+  /** Data bytes of the block. */
+  size: number;
+  /** Bytes asked for (0 when free). */
+  requested: number;
+  /** Whether the block is free. */
+  free: boolean;
+  /** Allocation site (`file:line`), or `null`. */
+  site: string | null;
+}
+
+/**
+ * One VM page with its blocks in address order.
+ *
+ * @example A page and its blocks
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap({ pageSize: 4096 });
+ * heap.allocBytes(32);
+ * const [page] = heap.blocks();
+ * assert.equal(page.size, 4096);
+ * assert.equal(page.family.name, "bytes");
+ * assert.equal(page.blocks.length, 2); // the block and the free rest
+ * ```
+ */
+export interface HeapPage {
+  /** Page base address. */
+  base: number;
+  /** Bytes mapped. */
+  size: number;
+  /** Family owning the page. */
+  family: Family;
+  /** Free blocks in the page. */
+  freeBlocks: number;
+  /** Data bytes of those blocks. */
+  freeBytes: number;
+  /** Largest free block of the page. */
+  largestFree: number;
+  /** Every data block, in address order. */
+  blocks: HeapBlock[];
+}
+
+/**
+ * What `heap.stats()` returns: heap totals and per-family figures.
+ *
+ * @example Totals and one family
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap();
+ * const node = heap.register("node_t", 24);
+ * heap.alloc(node, 2);
+ * const { totals, families } = heap.stats();
+ * assert.equal(totals.appBytes, 48);
+ * assert.equal(families[node.id].occupiedBlocks, 1);
+ * ```
+ */
+export interface HeapStats {
+  /** Totals of the whole heap. */
+  totals: TotalsReport;
+  /** Per family, in id order ("bytes" first). */
+  families: FamilyReport[];
+}
+
+const CHECK_MESSAGE_CAP = 512;
+
+let nextHeapId = 1;
+let S: LmmSymbols;
+
+/** Heap handles still to destroy when their `Heap` is garbage collected. */
+const finalizer = new FinalizationRegistry<
+  { handle: Deno.PointerObject; id: number }
+>(
+  ({ handle, id }) => {
+    removeHeap(id);
+    S.lmm_heap_destroy(handle);
+  },
+);
+
+/**
+ * A heap of VM pages, split into blocks served worst fit per page family.
+ * Memory is native (outside the JS heap), zeroed on allocation and freed
+ * deterministically with `free()` or all at once with `close()`.
+ *
+ * Every operation on a closed heap throws `LmmError` with code `"CLOSED"`.
+ * A heap that becomes unreachable without `close()` is destroyed by a
+ * finalizer, as a backstop.
+ *
+ * @example Allocate, write, free
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap({ trackSites: true });
+ * const point = heap.register("point_t", 16);
+ * const p = heap.alloc(point, 4); // 4 × 16 bytes, zeroed
+ * heap.view(p).setFloat64(0, 1.5, true);
+ * assert.equal(heap.sizeOf(p) >= 64, true);
+ * assert.equal(heap.stats().families[point.id].occupiedBlocks, 1);
+ * heap.free(p);
+ * heap.check();
+ * ```
+ */
+export class Heap {
+  #handle: Deno.PointerObject | null;
+  readonly #id: number;
+  readonly #label: string;
+  readonly #pageSize: number;
+  readonly #trackSites: boolean;
+  /** Families by id, and the largest unit count each can be asked for. */
+  readonly #families: Family[] = [];
+  readonly #maxUnits: number[] = [];
+  readonly #byName = new Map<string, Family>();
+  /** Allocation sites: text → id, id → text. */
+  readonly #siteIds = new Map<string, number>();
+  readonly #siteTexts = new Map<number, string>();
+  /** Reused output buffers. */
+  readonly #statsBuffer = new Uint8Array(Stats.SIZE);
+  readonly #statsView = new DataView(this.#statsBuffer.buffer);
+  readonly #u32Out = new Uint32Array(1);
+  readonly #u32OutBytes = new Uint8Array(this.#u32Out.buffer);
+
+  /**
+   * Creates a heap (and loads the native library on first use).
+   *
+   * @param options Page size, page cache, `trackSites`, label.
+   */
+  constructor(options: HeapOptions = {}) {
+    S = lib();
+    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    if (
+      !Number.isInteger(pageSize) || pageSize < 4096 || pageSize > 2 ** 30 ||
+      (pageSize & (pageSize - 1)) !== 0
+    ) {
+      throw new LmmError(
+        "BAD_CONFIG",
+        `new Heap(): pageSize ${pageSize} is not a power of two from 4096 to 2^30`,
+        { status: Status.BAD_CONFIG },
+      );
+    }
+    const pageCache = options.pageCache ?? DEFAULT_PAGE_CACHE;
+    if (!Number.isInteger(pageCache) || pageCache < 0 || pageCache > 0xffff_ffff) {
+      throw new LmmError(
+        "BAD_CONFIG",
+        `new Heap(): pageCache ${pageCache} is not an integer from 0 to 2^32 - 1`,
+        { status: Status.BAD_CONFIG },
+      );
+    }
+    const config = new Uint8Array(Config.SIZE);
+    const view = new DataView(config.buffer);
+    S.lmm_config_default(config);
+    view.setBigUint64(Config.page_size, BigInt(pageSize), true);
+    view.setUint32(Config.page_cache, pageCache, true);
+    const out = new BigUint64Array(1);
+    unwrap(
+      S.lmm_heap_create(config, new Uint8Array(out.buffer)),
+      "new Heap()",
+    );
+    const handle = Deno.UnsafePointer.create(out[0]);
+    if (handle === null) {
+      throw new LmmError("BAD_HANDLE", "new Heap(): the engine returned NULL", {
+        status: Status.BAD_HANDLE,
+      });
+    }
+    this.#handle = handle;
+    this.#id = nextHeapId++;
+    this.#label = options.label ?? "";
+    this.#pageSize = pageSize;
+    this.#trackSites = options.trackSites ?? false;
+    this.#loadFamilies();
+    addHeap(this.#id, this);
+    finalizer.register(this, { handle, id: this.#id }, this);
+    armExitReport();
+  }
+
+  /** Process-wide heap number, from 1. */
+  get id(): number {
+    return this.#id;
+  }
+
+  /** The label given at creation ("" when none). */
+  get label(): string {
+    return this.#label;
+  }
+
+  /** VM page size in bytes. */
+  get pageSize(): number {
+    return this.#pageSize;
+  }
+
+  /** Whether allocation sites are recorded. */
+  get trackSites(): boolean {
+    return this.#trackSites;
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#handle === null;
+  }
+
+  // ── Families ─────────────────────────────────────────────────────────────
+
+  /**
+   * Registers a structure as a page family.
+   *
+   * @example Register and allocate by name
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * const emp = heap.register("emp_t", 36);
+   * assert.equal(emp.structSize, 36);
+   * assert.equal(heap.family("emp_t"), emp);
+   * heap.free(heap.alloc("emp_t"));
+   * ```
+   *
+   * @param name 1–63 bytes of UTF-8, no control characters, not taken yet.
+   * @param size Structure size in bytes, 1 to 2^32 − 1.
+   * @returns The new family.
+   * @throws {LmmError} `BAD_NAME`, `NAME_TOO_LONG`, `DUPLICATE_NAME`,
+   *   `ZERO_SIZE`, `BAD_SIZE`, `OVERFLOW`, `CLOSED`.
+   */
+  register(name: string, size: number): Family {
+    const h = this.#live("register");
+    const context = `register(${JSON.stringify(name)}, ${size})`;
+    const bytes = encodeName(name, context);
+    if (this.#byName.has(name)) {
+      throw errorOf(Status.DUPLICATE_NAME, context);
+    }
+    if (!Number.isInteger(size) || size <= 0 || size > 0xffff_ffff) {
+      throw errorOf(
+        size === 0
+          ? Status.ZERO_SIZE
+          : Number.isInteger(size) && size > 0
+          ? Status.OVERFLOW
+          : Status.BAD_SIZE,
+        context,
+      );
+    }
+    unwrap(
+      S.lmm_register(h, bytes, bytes.length, size, this.#u32OutBytes),
+      context,
+    );
+    return this.#addFamily(this.#u32Out[0], name, size);
+  }
+
+  /**
+   * The family registered under `name`.
+   *
+   * @example Look a family up
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * assert.equal(heap.family("bytes").id, 0);
+   * ```
+   *
+   * @param name A registered name.
+   * @returns The family.
+   * @throws {LmmError} `UNKNOWN_FAMILY`, `CLOSED`.
+   */
+  family(name: string): Family {
+    this.#live("family");
+    const family = this.#byName.get(name);
+    if (family === undefined) {
+      throw errorOf(Status.UNKNOWN_FAMILY, `family(${JSON.stringify(name)})`);
+    }
+    return family;
+  }
+
+  /**
+   * Every family, in id order ("bytes" first).
+   *
+   * @example List families
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * heap.register("node_t", 24);
+   * assert.deepEqual(heap.families().map((f) => f.name), ["bytes", "node_t"]);
+   * ```
+   *
+   * @returns The families.
+   */
+  families(): Family[] {
+    this.#live("families");
+    return this.#families.slice();
+  }
+
+  // ── Allocation ───────────────────────────────────────────────────────────
+
+  /**
+   * Allocates zeroed memory for `units` structures of a family (`xcalloc`).
+   *
+   * @example Allocate structures
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * heap.register("emp_t", 36);
+   * const a = heap.alloc("emp_t", 3);
+   * assert.equal(heap.blockInfo(a).requested, 108);
+   * assert.equal(heap.bytes(a)[0], 0);
+   * heap.free(a);
+   * ```
+   *
+   * @param family A family of this heap, or its name.
+   * @param units How many structures (a positive integer; default 1).
+   * @returns The block's address.
+   * @throws {LmmError} `UNKNOWN_FAMILY`, `FOREIGN_HEAP` (a family of another
+   *   heap), `BAD_SIZE`, `ZERO_SIZE`, `OVERFLOW`, `NOMEM`, `CLOSED`.
+   */
+  alloc(family: Family | string, units: number = 1): number {
+    const h = this.#handle;
+    if (h === null) throw closedError("alloc");
+    const f = typeof family === "string" ? this.#byName.get(family) : family;
+    if (f === undefined || this.#families[f.id] !== f) {
+      throw this.#familyError(family, "alloc");
+    }
+    if (
+      !(units > 0 && units <= this.#maxUnits[f.id] && Number.isInteger(units))
+    ) {
+      throw unitsError(units, `alloc(${f.name}, ${units})`);
+    }
+    const site = this.#trackSites ? this.#site() : 0;
+    const address = S.lmm_alloc_f64(h, f.id, units, site);
+    if (address < 0) throw errorOf(-address, `alloc(${f.name}, ${units})`);
+    return address;
+  }
+
+  /**
+   * Allocates `n` zeroed bytes of untyped memory (family "bytes").
+   *
+   * @example Untyped memory
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * const p = heap.allocBytes(100);
+   * assert.equal(heap.familyOf(p).name, "bytes");
+   * heap.free(p);
+   * ```
+   *
+   * @param n Bytes, a positive integer.
+   * @returns The block's address.
+   * @throws {LmmError} `BAD_SIZE`, `ZERO_SIZE`, `OVERFLOW`, `NOMEM`, `CLOSED`.
+   */
+  allocBytes(n: number): number {
+    const h = this.#handle;
+    if (h === null) throw closedError("allocBytes");
+    if (!(n > 0 && n <= MAX_BYTES && Number.isInteger(n))) {
+      throw unitsError(n, `allocBytes(${n})`);
+    }
+    const site = this.#trackSites ? this.#site() : 0;
+    const address = S.lmm_alloc_f64(h, BYTES_FAMILY, n, site);
+    if (address < 0) throw errorOf(-address, `allocBytes(${n})`);
+    return address;
+  }
+
+  /**
+   * Resizes a block to `units` structures of its family. Grown bytes are
+   * zeroed; the block may move, so use the returned address.
+   *
+   * @example Grow a block
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * let p = heap.allocBytes(8);
+   * heap.bytes(p)[0] = 42;
+   * p = heap.realloc(p, 4096);
+   * assert.equal(heap.bytes(p)[0], 42);
+   * assert.equal(heap.bytes(p)[4095], 0);
+   * heap.free(p);
+   * ```
+   *
+   * @param address Start of a live block of this heap.
+   * @param units New number of structures (a positive integer).
+   * @returns The block's (possibly new) address.
+   * @throws {LmmError} `BAD_ADDRESS`, `NOT_OWNED`, `INTERIOR`, `DOUBLE_FREE`,
+   *   `FOREIGN_HEAP`, `BAD_SIZE`, `ZERO_SIZE`, `OVERFLOW`, `NOMEM`, `CLOSED`.
+   */
+  realloc(address: number, units: number): number {
+    const h = this.#handle;
+    if (h === null) throw closedError("realloc");
+    const context = `realloc(${hex(address)}, ${units})`;
+    if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
+    if (!(units > 0 && units <= MAX_BYTES && Number.isInteger(units))) {
+      throw unitsError(units, context);
+    }
+    const result = S.lmm_realloc_f64(h, address, units);
+    if (result < 0) throw this.#addressError(-result, address, context);
+    return result;
+  }
+
+  /**
+   * Gives a block back. Freeing twice, an address never given out, an
+   * interior address or another heap's address throws and changes nothing.
+   *
+   * @example Free and detect a double free
+   * ```ts
+   * import { Heap, LmmError } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * const p = heap.allocBytes(32);
+   * heap.free(p);
+   * assert.throws(() => heap.free(p), (e) => e instanceof LmmError && e.code === "DOUBLE_FREE");
+   * ```
+   *
+   * @param address Start of a live block of this heap.
+   * @throws {LmmError} `BAD_ADDRESS`, `NOT_OWNED`, `INTERIOR`, `DOUBLE_FREE`,
+   *   `FOREIGN_HEAP`, `CLOSED`.
+   */
+  free(address: number): void {
+    const h = this.#handle;
+    if (h === null) throw closedError("free");
+    if (!isAddress(address)) {
+      throw errorOf(Status.BAD_ADDRESS, `free(${hex(address)})`);
+    }
+    const status = S.lmm_free_f64(h, address);
+    if (status !== 0) {
+      throw this.#addressError(-status, address, `free(${hex(address)})`);
+    }
+  }
+
+  /**
+   * Whether `address` is the start of a live block of this heap.
+   *
+   * @example Ask about an address
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * const p = heap.allocBytes(16);
+   * assert.equal(heap.owns(p), true);
+   * assert.equal(heap.owns(p + 1), false);
+   * ```
+   *
+   * @param address Any number.
+   * @returns `true` for a live block's start.
+   * @throws {LmmError} `CLOSED`.
+   */
+  owns(address: number): boolean {
+    const h = this.#live("owns");
+    return isAddress(address) && S.lmm_validate_f64(h, address) === 0;
+  }
+
+  // ── Access ───────────────────────────────────────────────────────────────
+
+  /**
+   * A `Uint8Array` over a block's usable bytes. It stays valid until the
+   * block is freed or the heap closed; using it after that is undefined.
+   *
+   * @example Write bytes
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * const p = heap.allocBytes(4);
+   * heap.bytes(p).set([1, 2, 3, 4]);
+   * assert.deepEqual([...heap.bytes(p).subarray(0, 4)], [1, 2, 3, 4]);
+   * ```
+   *
+   * @param address Start of a live block.
+   * @returns A view of `sizeOf(address)` bytes.
+   * @throws {LmmError} like `free` for a bad address; `CLOSED`.
+   */
+  bytes(address: number): Uint8Array {
+    return new Uint8Array(this.#buffer(address, "bytes"));
+  }
+
+  /**
+   * A `DataView` over a block's usable bytes (same lifetime as `bytes`).
+   *
+   * @example Typed fields
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * const p = heap.alloc(heap.register("pair_t", 8));
+   * const v = heap.view(p);
+   * v.setUint32(4, 7, true);
+   * assert.equal(v.getUint32(4, true), 7);
+   * ```
+   *
+   * @param address Start of a live block.
+   * @returns A DataView of `sizeOf(address)` bytes.
+   * @throws {LmmError} like `free` for a bad address; `CLOSED`.
+   */
+  view(address: number): DataView {
+    return new DataView(this.#buffer(address, "view"));
+  }
+
+  /**
+   * A `Deno.PointerValue` to a live block, to hand to other FFI libraries.
+   *
+   * @example Pointer for another library
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * const p = heap.allocBytes(8);
+   * assert.equal(Deno.UnsafePointer.value(heap.pointer(p)), BigInt(p));
+   * ```
+   *
+   * @param address Start of a live block.
+   * @returns The pointer.
+   * @throws {LmmError} like `free` for a bad address; `CLOSED`.
+   */
+  pointer(address: number): Deno.PointerValue {
+    const h = this.#live("pointer");
+    const context = `pointer(${hex(address)})`;
+    if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
+    const status = S.lmm_validate_f64(h, address);
+    if (status !== 0) {
+      throw this.#addressError(-status, address, context);
+    }
+    return Deno.UnsafePointer.create(BigInt(address));
+  }
+
+  /**
+   * Usable bytes of a live block (at least what was asked for).
+   *
+   * @example Block size
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * assert.ok(heap.sizeOf(heap.allocBytes(10)) >= 10);
+   * ```
+   *
+   * @param address Start of a live block.
+   * @returns Its usable size in bytes.
+   * @throws {LmmError} like `free` for a bad address; `CLOSED`.
+   */
+  sizeOf(address: number): number {
+    const h = this.#live("sizeOf");
+    const context = `sizeOf(${hex(address)})`;
+    if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
+    const size = S.lmm_size_f64(h, address);
+    if (size < 0) throw this.#addressError(-size, address, context);
+    return size;
+  }
+
+  /**
+   * The family of a live block.
+   *
+   * @example Family of a block
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * const node = heap.register("node_t", 24);
+   * assert.equal(heap.familyOf(heap.alloc(node)), node);
+   * ```
+   *
+   * @param address Start of a live block.
+   * @returns Its family.
+   * @throws {LmmError} like `free` for a bad address; `CLOSED`.
+   */
+  familyOf(address: number): Family {
+    const h = this.#live("familyOf");
+    const context = `familyOf(${hex(address)})`;
+    if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
+    const id = S.lmm_family_of_f64(h, address);
+    if (id < 0) throw this.#addressError(-id, address, context);
+    return this.#familyById(id);
+  }
+
+  /**
+   * Size, request, units, family and allocation site of a live block.
+   *
+   * @example Inspect a block
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * heap.register("emp_t", 36);
+   * const info = heap.blockInfo(heap.alloc("emp_t", 2));
+   * assert.equal(info.units, 2);
+   * assert.equal(info.requested, 72);
+   * assert.equal(info.family.name, "emp_t");
+   * ```
+   *
+   * @param address Start of a live block.
+   * @returns What the heap knows about it.
+   * @throws {LmmError} like `free` for a bad address; `CLOSED`.
+   */
+  blockInfo(address: number): BlockInfo {
+    const h = this.#live("blockInfo");
+    const context = `blockInfo(${hex(address)})`;
+    if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
+    const out = new Uint8Array(BlockInfoLayout.SIZE);
+    const status = S.lmm_block_info(
+      h,
+      Deno.UnsafePointer.create(BigInt(address)),
+      out,
+    );
+    if (status !== 0) throw this.#addressError(status, address, context);
+    const view = new DataView(out.buffer);
+    return {
+      size: u64(view, BlockInfoLayout.size),
+      requested: u64(view, BlockInfoLayout.requested),
+      units: u64(view, BlockInfoLayout.units),
+      family: this.#familyById(view.getUint32(BlockInfoLayout.family, true)),
+      site: this.#siteText(view.getUint32(BlockInfoLayout.site, true)),
+    };
+  }
+
+  // ── Introspection ────────────────────────────────────────────────────────
+
+  /**
+   * Statistics: heap totals and, per family, struct size, pages, TBC/FBC/OBC,
+   * application bytes and their peak, largest free block, fragmentation.
+   *
+   * @example Read statistics
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * const emp = heap.register("emp_t", 36);
+   * heap.alloc(emp, 2);
+   * const { totals, families } = heap.stats();
+   * assert.equal(families[emp.id].appBytes, 72);
+   * assert.equal(families[emp.id].occupiedBlocks, 1);
+   * assert.equal(totals.pages, 1);
+   * ```
+   *
+   * @returns Totals and per-family figures.
+   * @throws {LmmError} `CLOSED`.
+   */
+  stats(): HeapStats {
+    const h = this.#live("stats");
+    const totals = this.#readStats(h, ALL_FAMILIES);
+    const families: FamilyReport[] = [];
+    for (const family of this.#families) {
+      const fields = this.#readStats(h, family.id);
+      families.push({
+        id: family.id,
+        name: family.name,
+        structSize: family.structSize,
+        ...statsFields(fields),
+      });
+    }
+    return {
+      totals: {
+        families: totals.families,
+        ...statsFields(totals),
+        cachedPages: totals.cached_pages,
+        cachedBytes: totals.cached_bytes,
+        mmapCount: totals.mmap_count,
+        munmapCount: totals.munmap_count,
+      },
+      families,
+    };
+  }
+
+  /**
+   * Every VM page with its blocks in address order: the data of the seed's
+   * `mm_print_memory_usage`.
+   *
+   * @example Walk the block map
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * const p = heap.allocBytes(64);
+   * const [page] = heap.blocks();
+   * assert.equal(page.blocks[0].address, p);
+   * assert.equal(page.blocks[0].free, false);
+   * assert.equal(page.blocks.at(-1)?.free, true);
+   * ```
+   *
+   * @param family Only this family's pages (a family or its name).
+   * @returns The pages, each with its blocks.
+   * @throws {LmmError} `UNKNOWN_FAMILY`, `FOREIGN_HEAP`, `CLOSED`.
+   */
+  blocks(family?: Family | string): HeapPage[] {
+    const h = this.#live("blocks");
+    const id = family === undefined ? ALL_FAMILIES : this.#resolveFamily(family, "blocks").id;
+    const pages = new Map<number, HeapPage>();
+    const pageList: HeapPage[] = [];
+    const pageBuffer = listRecords(
+      (buf, cap, out) => S.lmm_pages(h, id, buf, cap, out),
+      PageInfo.SIZE,
+      "blocks(): lmm_pages",
+    );
+    const pv = new DataView(pageBuffer.bytes.buffer);
+    for (let i = 0; i < pageBuffer.count; i++) {
+      const o = i * PageInfo.SIZE;
+      const page: HeapPage = {
+        base: u64(pv, o + PageInfo.base),
+        size: u64(pv, o + PageInfo.size),
+        family: this.#familyById(pv.getUint32(o + PageInfo.family, true)),
+        freeBlocks: pv.getUint32(o + PageInfo.free_blocks, true),
+        freeBytes: u64(pv, o + PageInfo.free_bytes),
+        largestFree: u64(pv, o + PageInfo.largest_free),
+        blocks: [],
+      };
+      pages.set(page.base, page);
+      pageList.push(page);
+    }
+    const blockBuffer = listRecords(
+      (buf, cap, out) => S.lmm_blocks(h, id, 0, buf, cap, out),
+      BlockRecord.SIZE,
+      "blocks(): lmm_blocks",
+    );
+    const bv = new DataView(blockBuffer.bytes.buffer);
+    for (let i = 0; i < blockBuffer.count; i++) {
+      const o = i * BlockRecord.SIZE;
+      const base = u64(bv, o + BlockRecord.page);
+      const address = u64(bv, o + BlockRecord.addr);
+      const page = pages.get(base);
+      if (page === undefined) {
+        throw new LmmError(
+          "CORRUPTED",
+          `blocks(): block ${hex(address)} names page ${hex(base)}, which lmm_pages did not list`,
+          { status: Status.CORRUPTED },
+        );
+      }
+      page.blocks.push({
+        address,
+        offset: address - base,
+        size: u64(bv, o + BlockRecord.size),
+        requested: u64(bv, o + BlockRecord.requested),
+        free: (bv.getUint32(o + BlockRecord.flags, true) & BLOCK_FREE) !== 0,
+        site: this.#siteText(bv.getUint32(o + BlockRecord.site, true)),
+      });
+    }
+    return pageList;
+  }
+
+  /**
+   * Live blocks grouped by family and by allocation site (sites are
+   * `file:line` of the caller with `trackSites`, `"unknown"` without).
+   *
+   * @example Find what is still allocated
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap({ trackSites: true });
+   * heap.register("node_t", 24);
+   * heap.alloc("node_t");
+   * heap.alloc("node_t");
+   * const leaks = heap.leaks();
+   * assert.equal(leaks.blocks, 2);
+   * assert.deepEqual(leaks.byFamily, [{ family: "node_t", count: 2, bytes: 48 }]);
+   * assert.equal(leaks.bySite.length, 2); // two call sites
+   * ```
+   *
+   * @returns Counts and bytes, per family and per site, largest first.
+   * @throws {LmmError} `CLOSED`.
+   */
+  leaks(): LeaksReport {
+    const h = this.#live("leaks");
+    const records = listRecords(
+      (buf, cap, out) => S.lmm_blocks(h, ALL_FAMILIES, WALK_LIVE_ONLY, buf, cap, out),
+      BlockRecord.SIZE,
+      "leaks(): lmm_blocks",
+    );
+    const view = new DataView(records.bytes.buffer);
+    const byFamily = new Map<string, { count: number; bytes: number }>();
+    const bySite = new Map<
+      string,
+      { site: string; family: string; count: number; bytes: number }
+    >();
+    let bytes = 0;
+    for (let i = 0; i < records.count; i++) {
+      const o = i * BlockRecord.SIZE;
+      const requested = u64(view, o + BlockRecord.requested);
+      const family = this.#familyById(view.getUint32(o + BlockRecord.family, true)).name;
+      const site = this.#siteText(view.getUint32(o + BlockRecord.site, true)) ??
+        "unknown";
+      bytes += requested;
+      const f = byFamily.get(family) ?? { count: 0, bytes: 0 };
+      f.count++;
+      f.bytes += requested;
+      byFamily.set(family, f);
+      const key = `${site}\0${family}`;
+      const s = bySite.get(key) ?? { site, family, count: 0, bytes: 0 };
+      s.count++;
+      s.bytes += requested;
+      bySite.set(key, s);
+    }
+    const order = (
+      a: { bytes: number; count: number },
+      b: { bytes: number; count: number },
+    ): number => b.bytes - a.bytes || b.count - a.count;
+    return {
+      blocks: records.count,
+      bytes,
+      byFamily: [...byFamily].map(([family, v]) => ({ family, ...v })).sort(
+        (a, b) => order(a, b) || (a.family < b.family ? -1 : 1),
+      ),
+      bySite: [...bySite.values()].sort((a, b) =>
+        order(a, b) || (a.site < b.site ? -1 : a.site > b.site ? 1 : 0)
+      ),
+    };
+  }
+
+  /**
+   * Walks every page and block and checks every invariant of the heap.
+   *
+   * @example Check integrity
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   *
+   * using heap = new Heap();
+   * heap.allocBytes(10);
+   * heap.check(); // throws LmmError("CORRUPTED") if anything is broken
+   * ```
+   *
+   * @throws {LmmError} `CORRUPTED` (with the engine's reason), `CLOSED`.
+   */
+  check(): void {
+    const h = this.#live("check");
+    const message = new Uint8Array(CHECK_MESSAGE_CAP);
+    const status = S.lmm_check(h, message, message.length);
+    if (status !== 0) {
+      const end = message.indexOf(0);
+      const reason = new TextDecoder().decode(
+        message.subarray(0, end < 0 ? message.length : end),
+      );
+      throw new LmmError(
+        statusCode(status),
+        `check(): ${statusMessage(status)}${reason === "" ? "" : ` ${reason}`}`,
+        { status },
+      );
+    }
+  }
+
+  /**
+   * Returns cached empty VM pages to the kernel.
+   *
+   * @example Trim the page cache
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * heap.free(heap.allocBytes(10));
+   * heap.trim();
+   * assert.equal(heap.stats().totals.cachedPages, 0);
+   * ```
+   *
+   * @throws {LmmError} `CLOSED`.
+   */
+  trim(): void {
+    unwrap(S.lmm_heap_trim(this.#live("trim")), "trim()");
+  }
+
+  /**
+   * The versioned JSON report of this heap: statistics, the block map and
+   * the live blocks with their sites (what the `lmm` CLI renders).
+   *
+   * @example Make a report
+   * ```ts
+   * import { Heap, REPORT_SCHEMA } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap({ label: "demo" });
+   * heap.allocBytes(10);
+   * const report = heap.report();
+   * assert.equal(report.schema, REPORT_SCHEMA);
+   * assert.equal(report.heaps[0].label, "demo");
+   * assert.equal(report.heaps[0].leaks.blocks, 1);
+   * ```
+   *
+   * @returns A report with this heap alone.
+   * @throws {LmmError} `CLOSED`.
+   */
+  report(): Report {
+    this.#live("report");
+    return buildReport([this]);
+  }
+
+  /**
+   * Destroys the heap: every page goes back to the kernel, every address
+   * and view into it becomes invalid. Safe to call twice.
+   *
+   * @example Close explicitly
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * const heap = new Heap();
+   * heap.close();
+   * heap.close(); // no-op
+   * assert.equal(heap.closed, true);
+   * ```
+   */
+  close(): void {
+    const h = this.#handle;
+    if (h === null) return;
+    this.#handle = null;
+    finalizer.unregister(this);
+    removeHeap(this.#id);
+    unwrap(S.lmm_heap_destroy(h), "close()");
+  }
+
+  /** Same as `close()`, for `using heap = new Heap()`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  // ── Private ──────────────────────────────────────────────────────────────
+
+  /** The handle, or throws CLOSED. */
+  #live(operation: string): Deno.PointerObject {
+    const h = this.#handle;
+    if (h === null) throw closedError(operation);
+    return h;
+  }
+
+  #loadFamilies(): void {
+    const h = this.#handle!;
+    unwrap(S.lmm_family_count(h, this.#u32OutBytes), "lmm_family_count");
+    const count = this.#u32Out[0];
+    for (let id = this.#families.length; id < count; id++) {
+      const info = new Uint8Array(FamilyInfo.SIZE);
+      unwrap(S.lmm_family_info(h, id, info), "lmm_family_info");
+      const view = new DataView(info.buffer);
+      const length = view.getUint32(FamilyInfo.name_len, true);
+      const name = new TextDecoder().decode(
+        info.subarray(FamilyInfo.name, FamilyInfo.name + length),
+      );
+      this.#addFamily(id, name, u64(view, FamilyInfo.struct_size));
+    }
+  }
+
+  #addFamily(id: number, name: string, structSize: number): Family {
+    const family: Family = Object.freeze({ id, name, structSize });
+    this.#families[id] = family;
+    this.#maxUnits[id] = Math.floor(MAX_BYTES / structSize);
+    this.#byName.set(name, family);
+    familyOwner.set(family, this);
+    return family;
+  }
+
+  #familyById(id: number): Family {
+    let family = this.#families[id];
+    if (family === undefined) {
+      this.#loadFamilies();
+      family = this.#families[id];
+      if (family === undefined) throw errorOf(Status.UNKNOWN_FAMILY, `family #${id}`);
+    }
+    return family;
+  }
+
+  #resolveFamily(family: Family | string, operation: string): Family {
+    const f = typeof family === "string" ? this.#byName.get(family) : family;
+    if (f === undefined || this.#families[f.id] !== f) {
+      throw this.#familyError(family, operation);
+    }
+    return f;
+  }
+
+  #familyError(family: unknown, operation: string): LmmError {
+    if (typeof family === "object" && family !== null) {
+      const owner = familyOwner.get(family as Family);
+      if (owner !== undefined && owner !== this) {
+        return new LmmError(
+          "FOREIGN_HEAP",
+          `${operation}: family "${
+            (family as Family).name
+          }" belongs to heap #${owner.id}, not heap #${this.#id}`,
+          { status: Status.UNKNOWN_FAMILY },
+        );
+      }
+    }
+    const name = typeof family === "string"
+      ? JSON.stringify(family)
+      : typeof family === "object" && family !== null
+      ? JSON.stringify((family as Partial<Family>).name)
+      : String(family);
+    return errorOf(Status.UNKNOWN_FAMILY, `${operation}(${name})`);
+  }
+
+  /**
+   * The error for a failed address operation. `NOT_OWNED` becomes
+   * `FOREIGN_HEAP` when another open heap knows the address.
+   */
+  #addressError(status: number, address: number, context: string): LmmError {
+    if (status === Status.NOT_OWNED) {
+      for (const other of openHeaps()) {
+        if (other === this) continue;
+        const h = other.#handle;
+        if (h === null) continue;
+        if (S.lmm_validate_f64(h, address) !== -Status.NOT_OWNED) {
+          return new LmmError(
+            "FOREIGN_HEAP",
+            `${context}: the address belongs to heap #${other.#id}, not heap #${this.#id}`,
+            { status },
+          );
+        }
+      }
+    }
+    return errorOf(status, context);
+  }
+
+  #buffer(address: number, operation: string): ArrayBuffer {
+    const h = this.#live(operation);
+    const context = `${operation}(${hex(address)})`;
+    if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
+    const size = S.lmm_size_f64(h, address);
+    if (size < 0) throw this.#addressError(-size, address, context);
+    return Deno.UnsafePointerView.getArrayBuffer(
+      Deno.UnsafePointer.create(BigInt(address))!,
+      size,
+    );
+  }
+
+  #readStats(h: Deno.PointerObject, family: number): RawStats {
+    const buffer = this.#statsBuffer;
+    const view = this.#statsView;
+    buffer.fill(0);
+    view.setUint32(Stats.size, Stats.SIZE, true);
+    view.setUint32(Stats.version, 1, true);
+    unwrap(S.lmm_stats(h, family, buffer), `stats(family ${family})`);
+    const raw = {} as RawStats;
+    for (const key of STATS_U64) raw[key] = u64(view, Stats[key]);
+    raw.families = view.getUint32(Stats.families, true);
+    return raw;
+  }
+
+  /** The site id of the current caller, registering its text once. */
+  #site(): number {
+    const text = callerSite(new Error().stack);
+    let id = this.#siteIds.get(text);
+    if (id === undefined) {
+      const bytes = new TextEncoder().encode(text);
+      const status = S.lmm_site_register(
+        this.#handle!,
+        bytes,
+        bytes.length,
+        this.#u32OutBytes,
+      );
+      if (status === Status.SITE_LIMIT) return 0; // keep allocating, untracked
+      unwrap(status, `site ${text}`);
+      id = this.#u32Out[0];
+      this.#siteIds.set(text, id);
+      this.#siteTexts.set(id, text);
+    }
+    return id;
+  }
+
+  #siteText(id: number): string | null {
+    if (id === 0) return null;
+    const known = this.#siteTexts.get(id);
+    if (known !== undefined) return known;
+    const buffer = new Uint8Array(1024);
+    const status = S.lmm_site_text(
+      this.#handle!,
+      id,
+      buffer,
+      buffer.length,
+      this.#u32OutBytes,
+    );
+    if (status !== 0) return null;
+    const text = new TextDecoder().decode(
+      buffer.subarray(0, Math.min(this.#u32Out[0], buffer.length)),
+    );
+    this.#siteTexts.set(id, text);
+    return text;
+  }
+}
+
+/** Which heap made each family object (to tell FOREIGN_HEAP from UNKNOWN_FAMILY). */
+const familyOwner = new WeakMap<Family, Heap>();

@@ -1,0 +1,95 @@
+/**
+ * Reading what the C ABI writes: the `lmm_stats_t` struct into numbers, and
+ * the "count, then fill" listings (`lmm_pages`, `lmm_blocks`).
+ *
+ * @module
+ */
+
+import { Status, statusError, unwrap } from "./errors.ts";
+import type { StatsFields } from "./report_types.ts";
+
+/** The `uint64_t` fields of `lmm_stats_t`, by their C names. */
+export const STATS_U64 = [
+  "struct_size",
+  "pages",
+  "bytes_mapped",
+  "cached_pages",
+  "cached_bytes",
+  "total_blocks",
+  "free_blocks",
+  "occupied_blocks",
+  "app_bytes",
+  "peak_app_bytes",
+  "occupied_bytes",
+  "free_bytes",
+  "header_bytes",
+  "largest_free",
+  "hard_frag_bytes",
+  "soft_frag_blocks",
+  "soft_frag_bytes",
+  "alloc_count",
+  "free_count",
+  "realloc_count",
+  "mmap_count",
+  "munmap_count",
+] as const;
+
+/** `lmm_stats_t` as numbers, by C field name. */
+export type RawStats = Record<(typeof STATS_U64)[number] | "families", number>;
+
+/** The report's statistics fields from a raw `lmm_stats_t`. */
+export function statsFields(raw: RawStats): StatsFields {
+  return {
+    pages: raw.pages,
+    bytesMapped: raw.bytes_mapped,
+    totalBlocks: raw.total_blocks,
+    freeBlocks: raw.free_blocks,
+    occupiedBlocks: raw.occupied_blocks,
+    appBytes: raw.app_bytes,
+    peakBytes: raw.peak_app_bytes,
+    occupiedBytes: raw.occupied_bytes,
+    freeBytes: raw.free_bytes,
+    headerBytes: raw.header_bytes,
+    largestFreeBlock: raw.largest_free,
+    hardFragBytes: raw.hard_frag_bytes,
+    softFragBlocks: raw.soft_frag_blocks,
+    softFragBytes: raw.soft_frag_bytes,
+    externalFragmentation: raw.free_bytes === 0 ? 0 : 1 - raw.largest_free / raw.free_bytes,
+    allocCount: raw.alloc_count,
+    freeCount: raw.free_count,
+    reallocCount: raw.realloc_count,
+  };
+}
+
+/**
+ * Calls a "count, then fill" listing function of the C ABI: first with
+ * capacity 0 to learn the count (LMM_E_BUFFER_TOO_SMALL writes it), then
+ * with a buffer of that size; again if the count grew in between.
+ */
+export function listRecords(
+  call: (
+    buffer: Uint8Array | null,
+    capacity: bigint,
+    out: Uint8Array,
+  ) => number,
+  recordSize: number,
+  context: string,
+): { bytes: Uint8Array; count: number } {
+  const out = new BigUint64Array(1);
+  const outBytes = new Uint8Array(out.buffer);
+  let bytes: Uint8Array | null = null;
+  let capacity = 0;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const status = call(bytes, BigInt(capacity), outBytes);
+    const count = Number(out[0]);
+    if (status === 0 && count <= capacity) {
+      return { bytes: bytes ?? new Uint8Array(0), count };
+    }
+    if (status !== 0 && status !== Status.BUFFER_TOO_SMALL) {
+      unwrap(status, context);
+    }
+    capacity = count;
+    bytes = new Uint8Array(count * recordSize);
+  }
+  throw statusError(Status.BUFFER_TOO_SMALL, context);
+}
