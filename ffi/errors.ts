@@ -80,7 +80,7 @@ const STATUS: readonly (readonly [LmmErrorCode, string])[] = [
   ],
   [
     "NOT_OWNED",
-    "The address is not a block this heap gave out (or it was freed and its page returned to the kernel).",
+    "The address is not a block this heap gave out.",
   ],
   [
     "INTERIOR",

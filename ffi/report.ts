@@ -8,9 +8,8 @@
  */
 
 import { envGet } from "./env.ts";
-import { hex, unwrap } from "./errors.ts";
+import { hex } from "./errors.ts";
 import type { Heap } from "./heap.ts";
-import { BlockRecord, BYTES_FAMILY, u64 } from "./layout.ts";
 import { lib } from "./loader.ts";
 import { openHeaps } from "./registry.ts";
 import { type HeapReport, type Report, REPORT_SCHEMA, REPORT_VERSION } from "./report_types.ts";
@@ -117,49 +116,14 @@ function programInfo(): Report["program"] {
   };
 }
 
-let metaSize: number | undefined;
-
 /**
- * Bytes of the meta block in front of every data block. The C ABI does not
- * state it, so it is measured once: two blocks allocated back to back in a
- * scratch heap lie exactly one meta block apart.
+ * Bytes of the meta block in front of every data block, as the loaded engine
+ * was built (`lmm_meta_block_size`).
  *
  * @returns The meta block size of the loaded engine.
  */
 export function metaBlockSize(): number {
-  if (metaSize !== undefined) return metaSize;
-  const S = lib();
-  const out = new BigUint64Array(1);
-  const outBytes = new Uint8Array(out.buffer);
-  unwrap(S.lmm_heap_create(null, outBytes), "metaBlockSize()");
-  const h = Deno.UnsafePointer.create(out[0])!;
-  try {
-    const a = S.lmm_alloc_f64(h, BYTES_FAMILY, 16, 0);
-    const b = S.lmm_alloc_f64(h, BYTES_FAMILY, 16, 0);
-    if (a < 0 || b < 0) unwrap(-Math.min(a, b), "metaBlockSize()");
-    const records = new Uint8Array(8 * BlockRecord.SIZE);
-    unwrap(
-      S.lmm_blocks(h, BYTES_FAMILY, 0, records, 8n, outBytes),
-      "metaBlockSize()",
-    );
-    const view = new DataView(records.buffer);
-    const count = Number(out[0]);
-    let size = 0;
-    for (let i = 0; i + 1 < count; i++) {
-      const o = i * BlockRecord.SIZE;
-      const n = o + BlockRecord.SIZE;
-      if (u64(view, o + BlockRecord.page) !== u64(view, n + BlockRecord.page)) {
-        continue;
-      }
-      size = u64(view, n + BlockRecord.addr) -
-        (u64(view, o + BlockRecord.addr) + u64(view, o + BlockRecord.size));
-      break;
-    }
-    metaSize = size;
-  } finally {
-    S.lmm_heap_destroy(h);
-  }
-  return metaSize;
+  return lib().lmm_meta_block_size();
 }
 
 let armed = false;

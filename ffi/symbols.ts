@@ -19,6 +19,14 @@ export const symbols = {
     parameters: [],
     result: "u32", // uint32_t
   },
+  lmm_meta_block_size: {
+    parameters: [],
+    result: "u32", // uint32_t
+  },
+  lmm_page_header_size: {
+    parameters: [],
+    result: "u32", // uint32_t
+  },
   lmm_status_name: {
     parameters: [
       "i32", // int status

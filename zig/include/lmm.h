@@ -44,7 +44,8 @@ extern "C" {
 #define LMM_E_BAD_SIZE 10        /* a size/units double that is NaN, infinite, negative or fractional */
 #define LMM_E_NOT_OWNED 11       /* the address is not a block this heap gave out      */
 #define LMM_E_INTERIOR 12        /* the address points inside a live block, not at its start */
-#define LMM_E_DOUBLE_FREE 13     /* the block at that address is free already          */
+#define LMM_E_DOUBLE_FREE 13     /* the block at that address is free already (also: its page was
+                                    returned to the kernel recently, one of the last 32)       */
 #define LMM_E_CORRUPTED 14       /* a meta block failed its integrity check            */
 #define LMM_E_BAD_CONFIG 15      /* page size not a power of two in [4 KiB, 1 GiB], or bad config header */
 #define LMM_E_BUFFER_TOO_SMALL 16 /* output buffer too small; the needed count is still written */
@@ -60,6 +61,8 @@ extern "C" {
 #define LMM_DEFAULT_PAGE_SIZE (64u * 1024u)
 #define LMM_DEFAULT_PAGE_CACHE 4u
 #define LMM_ALIGNMENT 16u
+#define LMM_META_BLOCK_SIZE 48u   /* bytes of the meta block in front of every data block */
+#define LMM_PAGE_HEADER_SIZE 64u  /* bytes at the start of every VM page                  */
 
 typedef struct lmm_heap lmm_heap_t;
 
@@ -72,7 +75,8 @@ typedef struct lmm_config {
     uint32_t reserved;   /* 0                                                               */
 } lmm_config_t;
 
-/* Statistics of one family, or of the whole heap (family == LMM_ALL_FAMILIES). */
+/* Statistics of one family, or of the whole heap (family == LMM_ALL_FAMILIES).
+ * The library fills every field, `size` and `version` included. */
 typedef struct lmm_stats {
     uint32_t size;              /* sizeof(lmm_stats_t)                                 */
     uint32_t version;           /* LMM_ABI_VERSION                                     */
@@ -146,6 +150,8 @@ typedef struct lmm_block_info {
 
 /* Library */
 uint32_t lmm_abi_version(void);
+uint32_t lmm_meta_block_size(void);  /* LMM_META_BLOCK_SIZE of this build  */
+uint32_t lmm_page_header_size(void); /* LMM_PAGE_HEADER_SIZE of this build */
 const char *lmm_status_name(int status);    /* "LMM_E_DOUBLE_FREE"; "LMM_E_UNKNOWN" past the table */
 const char *lmm_status_message(int status); /* one sentence                                       */
 void lmm_config_default(lmm_config_t *config);

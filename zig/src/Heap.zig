@@ -101,6 +101,12 @@ app_bytes: u64 = 0,
 peak_app_bytes: u64 = 0,
 mmap_count: u64 = 0,
 munmap_count: u64 = 0,
+/// The last pages returned to the kernel: a stale address into one of them is
+/// reported as a double free rather than as an address never given out.
+released: [released_len]PageTable.Range = undefined,
+released_count: u64 = 0,
+
+const released_len = 32;
 
 comptime {
     std.debug.assert(@sizeOf(Heap) <= os.os_page);
@@ -202,6 +208,8 @@ fn unidle(h: *Heap, page: *Page) void {
 }
 
 fn unmapPage(h: *Heap, page: *Page) void {
+    h.released[h.released_count % released_len] = .{ .base = page.base(), .end = page.end() };
+    h.released_count += 1;
     h.munmap_count += 1;
     os.unmap(@alignCast(@as([*]u8, @ptrCast(page))), page.size);
 }
@@ -449,7 +457,7 @@ pub const Found = struct { page: *Page, block: *Block, family: *Family };
 /// The occupied block that starts at `addr`, or why there is none. Reads no
 /// memory outside the heap's own pages.
 pub fn resolve(h: *const Heap, addr: usize) Error!Found {
-    const page = h.pageOf(addr) orelse return error.NotOwned;
+    const page = h.pageOf(addr) orelse return if (h.recentlyReleased(addr)) error.DoubleFree else error.NotOwned;
     if (!page.isLive()) return error.Corrupted;
     if (addr % Block.alignment == 0 and addr >= page.first().dataAddr() and addr < page.end()) {
         const b = Block.fromData(addr);
@@ -462,6 +470,12 @@ pub fn resolve(h: *const Heap, addr: usize) Error!Found {
         };
     }
     return h.classify(page, addr);
+}
+
+fn recentlyReleased(h: *const Heap, addr: usize) bool {
+    const n = @min(h.released_count, released_len);
+    for (h.released[0..n]) |r| if (addr >= r.base and addr < r.end) return true;
+    return false;
 }
 
 /// Why `addr`, which is in `page` but not at an intact block, is not a block:
@@ -759,12 +773,12 @@ test "bad addresses get their own errors and change nothing" {
     try expectValid(h);
 }
 
-test "a double free into a page already returned to the kernel is not owned" {
+test "a double free into a page just returned to the kernel is still a double free" {
     const h = try testHeap(.{ .page_cache = 0 });
     defer h.destroyFully();
     const a = try h.alloc(bytes_family, 64, 0);
     try h.free(@intFromPtr(a));
-    try testing.expectError(error.NotOwned, h.free(@intFromPtr(a)));
+    try testing.expectError(error.DoubleFree, h.free(@intFromPtr(a)));
     try expectValid(h);
 }
 

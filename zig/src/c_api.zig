@@ -43,6 +43,14 @@ export fn lmm_abi_version() u32 {
     return abi.version;
 }
 
+export fn lmm_meta_block_size() u32 {
+    return @intCast(@import("Block.zig").header_size);
+}
+
+export fn lmm_page_header_size() u32 {
+    return @intCast(@import("Page.zig").header_size);
+}
+
 export fn lmm_status_name(s: c_int) [*:0]const u8 {
     if (s < 0 or s >= abi.status_count) return "LMM_E_UNKNOWN";
     return @as(abi.Status, @enumFromInt(s)).name();
@@ -446,6 +454,11 @@ test "config and output-pointer errors" {
     try testing.expectEqual(@as(c_int, 0), lmm_stats(h, introspect.all_families, &st));
     try testing.expectEqual(@as(u32, @sizeOf(abi.Stats)), st.size);
     try testing.expectEqual(@as(u64, 20), st.app_bytes);
+}
+
+test "layout sizes match the header's constants" {
+    try testing.expectEqual(@as(u32, 48), lmm_meta_block_size());
+    try testing.expectEqual(@as(u32, 64), lmm_page_header_size());
 }
 
 test "status names cover the table and reject the rest" {
