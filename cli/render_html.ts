@@ -265,7 +265,8 @@ function fragmentationTable(heap: HeapReport): string {
         .externalFragmentation,
     ],
   ) +
-    `<p class="note">External: 1 − largest free block ÷ free bytes (how split the free space is). ` +
+    `<p class="note">External: 1 − largest free block ÷ free bytes (how split the free space is); ` +
+    `for the total, per-family largest blocks are summed, since one family's free space never serves another. ` +
     `Hard internal: remainders too small for a meta block, kept inside used blocks. ` +
     `Soft internal: free blocks too small for one structure of their family.</p>`;
 }

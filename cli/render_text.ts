@@ -92,7 +92,7 @@ export function renderHeap(heap: HeapReport, color: Palette): string[] {
   const pad = " ".repeat(17);
   lines.push(
     `  ${color.bold("fragmentation")}  external ${formatPercent(t.externalFragmentation)}: ` +
-      `largest free block ${formatBytes(t.largestFreeBlock)} of ${formatBytes(t.freeBytes)} free`,
+      `1 − Σ largest free block per family ÷ ${formatBytes(t.freeBytes)} free`,
     `${pad}internal hard: ${formatBytes(t.hardFragBytes)} kept in used blocks`,
     `${pad}internal soft: ${plural(t.softFragBlocks, "free block")} (${
       formatBytes(t.softFragBytes)

@@ -794,8 +794,10 @@ export class Heap {
     const h = this.#live("stats");
     const totals = this.#readStats(h, ALL_FAMILIES);
     const families: FamilyReport[] = [];
+    let largestPerFamily = 0;
     for (const family of this.#families) {
       const fields = this.#readStats(h, family.id);
+      largestPerFamily += fields.largest_free;
       families.push({
         id: family.id,
         name: family.name,
@@ -807,6 +809,12 @@ export class Heap {
       totals: {
         families: totals.families,
         ...statsFields(totals),
+        // A family's free space never serves another family, so the heap's
+        // figure is the free-bytes weighted mean of the families' figures:
+        // 1 − Σ largest free block per family / Σ free bytes.
+        externalFragmentation: totals.free_bytes === 0
+          ? 0
+          : 1 - largestPerFamily / totals.free_bytes,
         cachedPages: totals.cached_pages,
         cachedBytes: totals.cached_bytes,
         mmapCount: totals.mmap_count,

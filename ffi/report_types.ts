@@ -84,7 +84,12 @@ export interface StatsFields {
   softFragBlocks: number;
   /** Bytes of those blocks. */
   softFragBytes: number;
-  /** External fragmentation: 1 − largestFreeBlock / freeBytes (0 when nothing is free). */
+  /**
+   * External fragmentation: 1 − largestFreeBlock / freeBytes (0 when nothing
+   * is free). For heap totals: 1 − Σ (largest free block of each family) /
+   * freeBytes, the free-bytes weighted mean of the families' figures, since
+   * one family's free space never serves another.
+   */
   externalFragmentation: number;
   /** Successful allocations. */
   allocCount: number;

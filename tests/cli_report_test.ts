@@ -83,7 +83,7 @@ Deno.test("lmm report FILE: text with families, fragmentation and leaks by site"
   assert.match(r.stdout, /\n {2}total +5 +19 +11 +8 +15\.4 KiB /);
   assert.match(
     r.stdout,
-    /fragmentation +external 72\.8%: largest free block 3\.2 KiB of 11\.6 KiB/,
+    /fragmentation +external 21\.9%: 1 − Σ largest free block per family ÷ 11\.6 KiB free/,
   );
   assert.match(r.stdout, /internal soft: 1 free block \(16 B\)/);
   assert.match(r.stdout, /leaks +11 live blocks, 15\.4 KiB\n/);

@@ -341,3 +341,19 @@ function currentLine(): number {
   const frame = new Error().stack!.split("\n")[2];
   return Number(/:(\d+):\d+\)?$/.exec(frame)![1]);
 }
+
+Deno.test("stats: heap external fragmentation weighs families by free bytes", () => {
+  using heap = new Heap({ pageSize: 4096 });
+  const a = heap.register("a_t", 40);
+  const b = heap.register("b_t", 72);
+  const keep = [heap.alloc(a, 3), heap.alloc(b, 2)];
+  const holes = [heap.alloc(a, 1), heap.alloc(a, 5), heap.alloc(b, 1)];
+  heap.free(holes[0]); // a hole between two used blocks of a_t
+  const { totals, families } = heap.stats();
+  const fam = families.filter((f) => f.freeBytes > 0);
+  const largest = fam.reduce((s, f) => s + f.largestFreeBlock, 0);
+  assert.equal(totals.externalFragmentation, 1 - largest / totals.freeBytes);
+  assert.ok(totals.externalFragmentation < 1 - totals.largestFreeBlock / totals.freeBytes);
+  for (const p of [...keep, holes[1], holes[2]]) heap.free(p);
+  heap.check();
+});
