@@ -71,7 +71,8 @@ typedef struct lmm_config {
     uint32_t size;       /* sizeof(lmm_config_t)                                            */
     uint32_t version;    /* LMM_ABI_VERSION                                                 */
     uint64_t page_size;  /* VM page size: power of two, 4 KiB..1 GiB; default 64 KiB        */
-    uint32_t page_cache; /* empty VM pages kept idle for reuse by any family; 0 = munmap at once */
+    uint32_t page_cache; /* empty VM pages kept idle for reuse (regular ones by any family, large
+                            ones up to 32 MiB by their own); 0 = munmap at once       */
     uint32_t reserved;   /* 0                                                               */
 } lmm_config_t;
 

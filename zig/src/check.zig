@@ -64,7 +64,7 @@ pub fn run(h: *const Heap, msg: []u8) Error!void {
         idle += 1;
         if (idle > h.cached) return fail.say("idle list longer than its count {d}", .{h.cached});
         if (p.idle_prev != prev) return fail.say("idle page 0x{x} has a broken link", .{p.base()});
-        if (!p.isLive() or !p.isEmpty() or p.size != h.page_size) return fail.say("idle page 0x{x} is not an empty regular page", .{p.base()});
+        if (!p.isLive() or !p.isEmpty() or p.size > Heap.max_idle_large) return fail.say("idle page 0x{x} is not empty or too large", .{p.base()});
         if (h.pageOf(p.base()) != p) return fail.say("idle page 0x{x} is missing from the page table", .{p.base()});
         prev = p;
     }
