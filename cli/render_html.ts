@@ -124,7 +124,7 @@ function heapSection(heap: HeapReport): string {
     card(
       "external fragmentation",
       formatPercent(t.externalFragmentation),
-      `largest free ${formatBytes(t.largestFreeBlock)}`,
+      `of ${formatBytes(t.freeBytes)} free`,
     ),
   ].join("");
   return `<section class="heap" id="heap-${heap.id}">
