@@ -1,26 +1,55 @@
 /*
  * Native comparison harness: the same workloads against LMM's C ABI and
  * against whatever malloc the process has (glibc, or jemalloc / mimalloc /
- * tcmalloc through LD_PRELOAD). Prints one JSON object per measurement.
+ * tcmalloc through LD_PRELOAD). Prints one JSON object per run on stdout.
  *
- *   harness <workload> <allocator> [ops]
- *     workload:  pair16 | pair256 | pair4k | families | churn
- *     allocator: lmm | malloc
+ *   harness <workload> <allocator> [--ops N] [--live N] [--bytes N]
+ *           [--page-size N] [--page-cache N] [--no-check]
  *
- * pairN     alloc(N) then free at once, `ops` times (the fast-path floor).
+ *   workload   pair | pair16 | pair256 | pair4k | pair64k | pair1m | families | churn
+ *   allocator  lmm     LMM's C ABI (lmm_alloc / lmm_free on one heap)
+ *              malloc  the process's malloc/free (calloc for families)
+ *              calloc  the process's calloc/free (pairs: zeroed like LMM)
+ *
+ * pair      alloc(--bytes) then free at once, --ops times (the fast-path floor).
+ *           pair16 … pair1m are pair with --bytes 16, 256, 4096, 65536, 1048576.
  * families  three structures (40, 72, 200 B) allocated zeroed in bursts of
- *           1–32 (calloc / LMM families), freed in random order; `ops`
- *           allocations in all, live set up to 20k.
- * churn     100k live blocks of 8–512 B, then `ops` random free+alloc.
+ *           1–32 (calloc / LMM families), a random number of random live blocks
+ *           freed after each burst; --ops allocations in all, live set capped
+ *           at --live (default 20000), the rest freed at the end. ns_per_op is
+ *           per alloc+free pair.
+ * churn     --live blocks (default 100000) of 8–512 B, then --ops times: free a
+ *           random live block, allocate 8–512 B in its place. ns_per_op is per
+ *           free+alloc pair; setup and teardown are timed apart.
  *
- * Not a test: nothing is asserted on time. A checksum keeps the work live.
+ * LMM's heap configuration comes from --page-size / --page-cache, else the
+ * environment (LMM_PAGE_SIZE, LMM_PAGE_CACHE), else the library defaults.
+ * The harness's own arrays are mmap'd, never from the allocator under test.
+ * The random stream is the same for every allocator (fixed seed), so every
+ * allocator sees the same sequence of requests.
+ *
+ * Output fields: workload, allocator, malloc_lib (the shared object that
+ * provides malloc: shows that LD_PRELOAD took), bytes, live, ops, ns_per_op
+ * (timed loop only), setup_ms, teardown_ms, maxrss_kb (peak RSS: VmHWM,
+ * sampled before the final check), minflt, checksum; for LMM also
+ * page_size, page_cache and (families, churn) its heap totals at the peak
+ * live set: "lmm":{pages, bytes_mapped, free_blocks, free_bytes,
+ * largest_free, mmap_count, munmap_count}.
+ *
+ * Not a test: nothing is asserted on time. The checksum keeps the work live.
+ * Exit status: 0 ok, 1 LMM's check failed, 2 usage or allocation failure.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lmm.h"
 
@@ -43,13 +72,24 @@ static void die(const char *what, int status) {
     exit(2);
 }
 
+/* Memory for the harness's own arrays: straight from the kernel. */
+static void *harness_array(size_t bytes) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "harness: mmap of %zu bytes failed\n", bytes);
+        exit(2);
+    }
+    return p;
+}
+
 /* The allocator under test, behind two function pointers. */
 static lmm_heap_t *heap;
 static uint32_t fam[4]; /* bytes, s40, s72, s200 */
+static const size_t struct_size[4] = {1, 40, 72, 200};
 
 static void *a_lmm(uint32_t family, size_t units) {
     void *p;
-    int s = lmm_alloc(heap, family, units, &p);
+    int s = lmm_alloc(heap, fam[family], units, &p);
     if (s) die("lmm_alloc", s);
     return p;
 }
@@ -57,10 +97,20 @@ static void f_lmm(void *p) {
     int s = lmm_free(heap, p);
     if (s) die("lmm_free", s);
 }
-static const size_t struct_size[4] = {1, 40, 72, 200};
 static void *a_malloc(uint32_t family, size_t units) {
     void *p = family == 0 ? malloc(units) : calloc(units, struct_size[family]);
-    if (!p) { fprintf(stderr, "harness: out of memory\n"); exit(2); }
+    if (!p) {
+        fprintf(stderr, "harness: out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+static void *a_calloc(uint32_t family, size_t units) {
+    void *p = calloc(units, struct_size[family]);
+    if (!p) {
+        fprintf(stderr, "harness: out of memory\n");
+        exit(2);
+    }
     return p;
 }
 static void f_malloc(void *p) { free(p); }
@@ -68,33 +118,76 @@ static void f_malloc(void *p) { free(p); }
 static void *(*do_alloc)(uint32_t, size_t);
 static void (*do_free)(void *);
 
-static uint64_t pair(size_t size, long ops) {
-    uint64_t sum = 0;
+/* What one workload reports besides its loop time. */
+struct run {
+    double loop_ns, setup_ns, teardown_ns;
+    long pairs; /* alloc+free pairs in the timed loop */
+    uint64_t sum;
+};
+
+/*
+ * Peak RSS of this program: VmHWM from /proc/self/status, read with plain
+ * system calls (no stdio buffer from the allocator under test). Not
+ * getrusage's ru_maxrss: Linux carries that across execve, so a child of a
+ * big process (the Deno runner) would report its parent's peak.
+ */
+static void sample_rss(long *maxrss_kb, long *minflt) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *minflt = ru.ru_minflt;
+    *maxrss_kb = -1;
+    char buf[4096];
+    int fd = open("/proc/self/status", O_RDONLY);
+    if (fd < 0) return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return;
+    buf[n] = 0;
+    const char *hwm = strstr(buf, "VmHWM:");
+    if (hwm) *maxrss_kb = strtol(hwm + 6, NULL, 10);
+}
+
+/* The state at the workload's peak (largest live set): LMM's heap totals. */
+static lmm_stats_t peak_stats;
+static int have_peak_stats;
+
+static void sample_peak(void) {
+    if (!heap) return;
+    peak_stats.size = sizeof peak_stats;
+    peak_stats.version = LMM_ABI_VERSION;
+    have_peak_stats = lmm_stats(heap, LMM_ALL_FAMILIES, &peak_stats) == LMM_OK;
+}
+
+static struct run pair(size_t size, long ops) {
+    struct run r = {0};
+    double t0 = now_ns();
     for (long i = 0; i < ops; i++) {
         char *p = do_alloc(0, size);
         p[0] = (char)i;
-        sum += (uintptr_t)p[0];
+        r.sum += (uintptr_t)p[0];
         do_free(p);
     }
-    return sum;
+    r.loop_ns = now_ns() - t0;
+    r.pairs = ops;
+    return r;
 }
 
-static uint64_t families(long ops) {
-    enum { LIVE = 20000 };
-    static void *live[LIVE];
+static struct run families(long ops, long cap) {
+    struct run r = {0};
+    void **live = harness_array((size_t)cap * sizeof(void *));
     long n = 0, done = 0;
-    uint64_t sum = 0;
+    double t0 = now_ns();
     while (done < ops) {
         long burst = 1 + (long)(next_rand() % 32);
         uint32_t f = 1 + (uint32_t)(next_rand() % 3);
         for (long k = 0; k < burst && done < ops; k++, done++) {
-            if (n == LIVE) { /* free a random one to make room */
+            if (n == cap) { /* free a random one to make room */
                 long j = (long)(next_rand() % (uint64_t)n);
                 do_free(live[j]);
                 live[j] = live[--n];
             }
             char *p = do_alloc(f, 1);
-            sum += (uintptr_t)p[struct_size[f] - 1]; /* zeroed: adds 0, keeps the read */
+            r.sum += (uintptr_t)p[struct_size[f] - 1]; /* zeroed: adds 0, keeps the read */
             p[0] = 1;
             live[n++] = p;
         }
@@ -105,36 +198,127 @@ static uint64_t families(long ops) {
             live[j] = live[--n];
         }
     }
+    double t1 = now_ns();
+    sample_peak(); /* untimed */
+    double t2 = now_ns();
     while (n > 0) do_free(live[--n]);
-    return sum;
+    r.loop_ns = now_ns() - t0 - (t2 - t1); /* every block is freed: ops pairs */
+    r.pairs = ops;
+    munmap(live, (size_t)cap * sizeof(void *));
+    return r;
 }
 
-static uint64_t churn(long ops) {
-    enum { LIVE = 100000 };
-    static void *live[LIVE];
-    uint64_t sum = 0;
-    for (long i = 0; i < LIVE; i++) live[i] = do_alloc(0, 8 + next_rand() % 505);
+
+static struct run churn(long ops, long count) {
+    struct run r = {0};
+    void **live = harness_array((size_t)count * sizeof(void *));
+    double t0 = now_ns();
+    for (long i = 0; i < count; i++) {
+        char *p = do_alloc(0, 8 + next_rand() % 505);
+        p[0] = (char)i;
+        live[i] = p;
+    }
+    double t1 = now_ns();
     for (long i = 0; i < ops; i++) {
-        long j = (long)(next_rand() % LIVE);
+        long j = (long)(next_rand() % (uint64_t)count);
         do_free(live[j]);
         char *p = do_alloc(0, 8 + next_rand() % 505);
         p[0] = (char)i;
-        sum += (uintptr_t)p[0];
+        r.sum += (uintptr_t)p[0];
         live[j] = p;
     }
-    for (long i = 0; i < LIVE; i++) do_free(live[i]);
-    return sum;
+    double t2 = now_ns();
+    sample_peak(); /* the live set is at its peak here, before teardown */
+    for (long i = 0; i < count; i++) do_free(live[i]);
+    double t3 = now_ns();
+    r.setup_ns = t1 - t0;
+    r.loop_ns = t2 - t1;
+    r.teardown_ns = t3 - t2;
+    r.pairs = ops;
+    munmap(live, (size_t)count * sizeof(void *));
+    return r;
+}
+
+static long arg_long(const char *flag, const char *value) {
+    char *end;
+    long v = strtol(value ? value : "", &end, 0);
+    if (!value || *end || v < 0) {
+        fprintf(stderr, "harness: %s wants a non-negative integer, got '%s'\n", flag, value ? value : "");
+        exit(2);
+    }
+    return v;
+}
+
+static long env_long(const char *name, long fallback) {
+    const char *v = getenv(name);
+    return v && *v ? arg_long(name, v) : fallback;
+}
+
+static const char *malloc_lib(void) {
+    Dl_info info;
+    void *(*m)(size_t) = malloc;
+    if (dladdr((void *)m, &info) && info.dli_fname) {
+        const char *slash = strrchr(info.dli_fname, '/');
+        return slash ? slash + 1 : info.dli_fname;
+    }
+    return "unknown";
+}
+
+static void usage(void) {
+    fprintf(stderr, "usage: harness <pair|pair16|pair256|pair4k|pair64k|pair1m|families|churn> "
+                    "<lmm|malloc|calloc> [--ops N] [--live N] [--bytes N] [--page-size N] "
+                    "[--page-cache N] [--no-check]\n");
+    exit(2);
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) {
-        fprintf(stderr, "usage: harness <pair16|pair256|pair4k|families|churn> <lmm|malloc> [ops]\n");
-        return 2;
-    }
+    if (argc < 3) usage();
     const char *w = argv[1], *who = argv[2];
-    long ops = argc > 3 ? atol(argv[3]) : 0;
+    long ops = -1, live = -1, bytes = -1;
+    long page_size = env_long("LMM_PAGE_SIZE", 0), page_cache = env_long("LMM_PAGE_CACHE", -1);
+    int check = 1;
+    for (int i = 3; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--ops") == 0) ops = arg_long(a, v), i++;
+        else if (strcmp(a, "--live") == 0) live = arg_long(a, v), i++;
+        else if (strcmp(a, "--bytes") == 0) bytes = arg_long(a, v), i++;
+        else if (strcmp(a, "--page-size") == 0) page_size = arg_long(a, v), i++;
+        else if (strcmp(a, "--page-cache") == 0) page_cache = arg_long(a, v), i++;
+        else if (strcmp(a, "--no-check") == 0) check = 0;
+        else if (a[0] != '-' && ops < 0) ops = arg_long("ops", a); /* old form: harness w a OPS */
+        else usage();
+    }
+
+    static const struct { const char *name; long bytes; } pairs[] = {
+        {"pair16", 16}, {"pair256", 256}, {"pair4k", 4096}, {"pair64k", 65536}, {"pair1m", 1048576},
+    };
+    const char *kind = w;
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (strcmp(w, pairs[i].name) == 0) kind = "pair", bytes = bytes < 0 ? pairs[i].bytes : bytes;
+    if (strcmp(kind, "pair") == 0) {
+        if (bytes <= 0) bytes = 16;
+        if (ops < 0) ops = bytes >= 65536 ? 1000000 : 10000000;
+        live = 0;
+    } else if (strcmp(kind, "families") == 0) {
+        if (ops < 0) ops = 10000000;
+        if (live <= 0) live = 20000;
+        bytes = 0;
+    } else if (strcmp(kind, "churn") == 0) {
+        if (ops < 0) ops = 10000000;
+        if (live <= 0) live = 100000;
+        bytes = 0;
+    } else {
+        fprintf(stderr, "harness: unknown workload %s\n", w);
+        usage();
+    }
+    if (ops == 0) ops = 1;
+
     if (strcmp(who, "lmm") == 0) {
-        int s = lmm_heap_create(NULL, &heap);
+        lmm_config_t config;
+        lmm_config_default(&config);
+        if (page_size > 0) config.page_size = (uint64_t)page_size;
+        if (page_cache >= 0) config.page_cache = (uint32_t)page_cache;
+        int s = lmm_heap_create(&config, &heap);
         if (s) die("lmm_heap_create", s);
         fam[0] = LMM_BYTES_FAMILY;
         if ((s = lmm_register(heap, "s40", 3, 40, &fam[1])) || (s = lmm_register(heap, "s72", 3, 72, &fam[2])) ||
@@ -142,33 +326,58 @@ int main(int argc, char **argv) {
             die("lmm_register", s);
         do_alloc = a_lmm;
         do_free = f_lmm;
-    } else if (strcmp(who, "malloc") == 0) {
-        do_alloc = a_malloc;
+        page_size = (long)config.page_size;
+        page_cache = (long)config.page_cache;
+    } else if (strcmp(who, "malloc") == 0 || strcmp(who, "calloc") == 0) {
+        do_alloc = who[0] == 'm' ? a_malloc : a_calloc;
         do_free = f_malloc;
+        page_size = 0;
+        page_cache = 0;
     } else {
         fprintf(stderr, "harness: unknown allocator %s\n", who);
-        return 2;
+        usage();
     }
-    uint64_t sum;
-    double t0 = now_ns();
-    if (strcmp(w, "pair16") == 0) sum = pair(16, ops ? ops : 20000000);
-    else if (strcmp(w, "pair256") == 0) sum = pair(256, ops ? ops : 20000000);
-    else if (strcmp(w, "pair4k") == 0) sum = pair(4096, ops ? ops : 10000000);
-    else if (strcmp(w, "families") == 0) sum = families(ops ? ops : 10000000);
-    else if (strcmp(w, "churn") == 0) sum = churn(ops ? ops : 10000000);
-    else {
-        fprintf(stderr, "harness: unknown workload %s\n", w);
-        return 2;
+
+    struct run r;
+    long maxrss_kb, minflt;
+    if (strcmp(kind, "pair") == 0) {
+        r = pair((size_t)bytes, ops);
+        sample_rss(&maxrss_kb, &minflt);
+    } else if (strcmp(kind, "families") == 0) {
+        r = families(ops, live);
+        sample_rss(&maxrss_kb, &minflt);
+    } else {
+        r = churn(ops, live);
+        sample_rss(&maxrss_kb, &minflt); /* VmHWM: the peak, whenever it was */
     }
-    double t1 = now_ns();
-    if (ops == 0) ops = strcmp(w, "pair16") == 0 || strcmp(w, "pair256") == 0 ? 20000000 : 10000000;
+
+    int status = 0;
     if (heap) {
         char msg[256];
-        int s = lmm_check(heap, msg, sizeof msg);
-        if (s) { fprintf(stderr, "harness: check failed: %s\n", msg); return 1; }
+        int s = check ? lmm_check(heap, msg, sizeof msg) : 0;
+        if (s) {
+            fprintf(stderr, "harness: check failed: %s\n", msg);
+            status = 1;
+        }
         lmm_heap_destroy(heap);
     }
-    printf("{\"workload\":\"%s\",\"allocator\":\"%s\",\"ops\":%ld,\"ns_per_op\":%.2f,\"checksum\":%llu}\n", w, who, ops,
-           (t1 - t0) / (double)ops, (unsigned long long)sum);
-    return 0;
+    printf("{\"workload\":\"%s\",\"allocator\":\"%s\",\"malloc_lib\":\"%s\",\"bytes\":%ld,\"live\":%ld,"
+           "\"ops\":%ld,\"ns_per_op\":%.2f,\"setup_ms\":%.3f,\"teardown_ms\":%.3f,\"maxrss_kb\":%ld,"
+           "\"minflt\":%ld,\"checksum\":%llu",
+           w, who, malloc_lib(), bytes, live, r.pairs, r.loop_ns / (double)r.pairs, r.setup_ns / 1e6,
+           r.teardown_ns / 1e6, maxrss_kb, minflt, (unsigned long long)r.sum);
+    if (strcmp(who, "lmm") == 0) {
+        printf(",\"page_size\":%ld,\"page_cache\":%ld", page_size, page_cache);
+        if (have_peak_stats) {
+            const lmm_stats_t *st = &peak_stats;
+            printf(",\"lmm\":{\"pages\":%llu,\"bytes_mapped\":%llu,\"free_blocks\":%llu,\"free_bytes\":%llu,"
+                   "\"largest_free\":%llu,\"mmap_count\":%llu,\"munmap_count\":%llu}",
+                   (unsigned long long)st->pages, (unsigned long long)st->bytes_mapped,
+                   (unsigned long long)st->free_blocks, (unsigned long long)st->free_bytes,
+                   (unsigned long long)st->largest_free, (unsigned long long)st->mmap_count,
+                   (unsigned long long)st->munmap_count);
+        }
+    }
+    printf("}\n");
+    return status;
 }
