@@ -98,6 +98,21 @@ pub fn replaceFree(f: *Family, old: *Block, new: *Block) void {
     }
 }
 
+/// Restores the queue and the counts after free block `b` (in the queue)
+/// grew or shrank from `old` bytes.
+pub fn resizeFree(f: *Family, b: *Block, old: u64) void {
+    f.queue.update(b);
+    f.counters.free_bytes = f.counters.free_bytes - old + b.size;
+    if (old < f.struct_size) {
+        f.counters.soft_frag_blocks -= 1;
+        f.counters.soft_frag_bytes -= old;
+    }
+    if (f.isSoft(b)) {
+        f.counters.soft_frag_blocks += 1;
+        f.counters.soft_frag_bytes += b.size;
+    }
+}
+
 /// Bytes of an occupied block that a request of `requested` bytes leaves over
 /// (remainders too small to split off: hard internal fragmentation).
 pub inline fn slack(b: *const Block) u64 {

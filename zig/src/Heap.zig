@@ -533,30 +533,41 @@ pub fn free(h: *Heap, addr: usize) Error!void {
 
 fn freeResolved(h: *Heap, r: Found) void {
     const f = r.family;
-    var b = r.block;
+    const b = r.block;
     h.unmarkOccupied(f, b);
     f.counters.free_count += 1;
     b.requested = 0;
     b.setState(.free);
-    if (b.next) |n| if (n.isFree()) {
-        f.removeFree(n);
-        h.absorb(f, b, n);
-    };
-    if (b.prev) |p| if (p.isFree()) {
-        f.removeFree(p);
+    // Merge with the free neighbours. The merged block keeps a queue slot
+    // that is already there (the previous block's, else the next one's), so
+    // one sift up replaces a removal and an insertion.
+    const next: ?*Block = if (b.next) |n| (if (n.isFree()) n else null) else null;
+    const merged = if (b.prev) |p| (if (p.isFree()) p else null) else null;
+    if (merged) |p| {
+        const old = p.size;
+        if (next) |n| {
+            f.removeFree(n);
+            h.absorb(f, b, n);
+        }
         h.absorb(f, p, b);
-        b = p;
-    };
-    b.seal(h.secret);
-    if (b.prev == null and b.next == null) {
+        p.seal(h.secret);
+        f.resizeFree(p, old);
+    } else if (next) |n| {
+        h.absorb(f, b, n);
+        b.seal(h.secret);
+        f.replaceFree(n, b);
+    } else {
+        b.seal(h.secret);
+        f.addFree(b);
+    }
+    const m = merged orelse b;
+    if (m.prev == null and m.next == null) {
         if (h.cached < h.cache_limit and r.page.size <= max_idle_large) {
-            f.addFree(b);
             h.addIdle(r.page);
         } else {
+            f.removeFree(m);
             h.releasePage(f, r.page);
         }
-    } else {
-        f.addFree(b);
     }
 }
 
