@@ -83,14 +83,15 @@ pub fn removeFree(f: *Family, b: *Block) void {
     }
 }
 
-/// Puts free block `new` in the queue slot of free block `old` (a split of
-/// the largest block: one sift instead of a remove and an insert).
-pub fn replaceFree(f: *Family, old: *Block, new: *Block) void {
+/// Puts free block `new` in the queue slot of free block `old`, which held
+/// `old_size` bytes when it entered the queue (a split of the largest block,
+/// or a merge: one sift instead of a remove and an insert).
+pub fn replaceFree(f: *Family, old: *Block, old_size: u64, new: *Block) void {
     f.queue.replace(old, new);
-    f.counters.free_bytes = f.counters.free_bytes - old.size + new.size;
-    if (f.isSoft(old)) {
+    f.counters.free_bytes = f.counters.free_bytes - old_size + new.size;
+    if (old_size < f.struct_size) {
         f.counters.soft_frag_blocks -= 1;
-        f.counters.soft_frag_bytes -= old.size;
+        f.counters.soft_frag_bytes -= old_size;
     }
     if (f.isSoft(new)) {
         f.counters.soft_frag_blocks += 1;

@@ -462,9 +462,7 @@ pub fn alloc(h: *Heap, family_id: u32, units: u64, site: u32) Error![*]u8 {
     const old_size = b.size;
     if (h.cutTail(f, page, b, need)) |rest| {
         rest.seal(h.secret);
-        b.size = old_size; // as the queue knows it, for the counters
-        f.replaceFree(b, rest);
-        b.size = need;
+        f.replaceFree(b, old_size, rest);
     } else {
         f.removeFree(b);
     }
@@ -555,7 +553,7 @@ fn freeResolved(h: *Heap, r: Found) void {
     } else if (next) |n| {
         h.absorb(f, b, n);
         b.seal(h.secret);
-        f.replaceFree(n, b);
+        f.replaceFree(n, n.size, b);
     } else {
         b.seal(h.secret);
         f.addFree(b);
