@@ -219,7 +219,7 @@ const finalizer = new FinalizationRegistry<
 >(
   ({ handle, id }) => {
     removeHeap(id);
-    S.lmm_heap_destroy(handle);
+    S.lmm_heap_release(handle);
   },
 );
 
@@ -1066,7 +1066,9 @@ export class Heap {
     this.#handle = null;
     finalizer.unregister(this);
     removeHeap(this.#id);
-    unwrap(S.lmm_heap_destroy(h), "close()");
+    // The handle is never used again (#handle is null now), so no tombstone
+    // needs to stay behind for it: the heap's own page goes back too.
+    unwrap(S.lmm_heap_release(h), "close()");
   }
 
   /** Same as `close()`, for `using heap = new Heap()`. */

@@ -60,6 +60,12 @@ export const symbols = {
     ],
     result: "i32",
   },
+  lmm_heap_release: {
+    parameters: [
+      "pointer", // lmm_heap_t *heap
+    ],
+    result: "i32", // int status
+  },
   lmm_heap_trim: {
     parameters: [
       "pointer", // lmm_heap_t *heap

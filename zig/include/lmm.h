@@ -161,6 +161,10 @@ void lmm_config_default(lmm_config_t *config);
  * stale handle get LMM_E_DESTROYED instead of touching freed memory. */
 int lmm_heap_create(const lmm_config_t *config /* NULL: defaults */, lmm_heap_t **out);
 int lmm_heap_destroy(lmm_heap_t *heap);
+/* Destroys the heap and returns its tombstone too: for callers that never use a
+ * handle again after this call (the Deno module does so); any later call on the
+ * handle is undefined behaviour. */
+int lmm_heap_release(lmm_heap_t *heap);
 int lmm_heap_trim(lmm_heap_t *heap); /* return cached empty pages to the kernel */
 
 /* Families. Ids are dense: 0 is "bytes", then 1, 2, ... in registration order. */

@@ -90,6 +90,13 @@ export fn lmm_heap_destroy(handle: ?*Heap) c_int {
     return 0;
 }
 
+export fn lmm_heap_release(handle: ?*Heap) c_int {
+    const h = enter(handle) catch |e| return code(e);
+    h.mutex.unlock();
+    h.destroyFully();
+    return 0;
+}
+
 export fn lmm_heap_trim(handle: ?*Heap) c_int {
     const h = enter(handle) catch |e| return code(e);
     defer h.mutex.unlock();
@@ -399,6 +406,20 @@ test "a heap through the C ABI: create, register, alloc, free, destroy" {
     try testing.expectEqual(@intFromEnum(abi.Status.destroyed), lmm_heap_destroy(h));
     try testing.expectEqual(@intFromEnum(abi.Status.bad_handle), lmm_free(null, p));
     Heap.destroyFully(h.?);
+}
+
+test "release returns the heap's own page too" {
+    var h: ?*Heap = null;
+    try testing.expectEqual(@as(c_int, 0), lmm_heap_create(null, &h));
+    var p: ?*anyopaque = null;
+    try testing.expectEqual(@as(c_int, 0), lmm_alloc(h, 0, 100, &p));
+    const base = @intFromPtr(h.?);
+    try testing.expectEqual(@as(c_int, 0), lmm_heap_release(h));
+    // The heap's page is unmapped: mincore on it fails with ENOMEM.
+    var vec: [1]u8 = undefined;
+    const rc = std.os.linux.mincore(@ptrFromInt(base), 4096, &vec);
+    try testing.expectEqual(std.os.linux.E.NOMEM, std.os.linux.E.init(rc));
+    try testing.expectEqual(@intFromEnum(abi.Status.bad_handle), lmm_heap_release(null));
 }
 
 test "f64 variants: bad numbers come back as negative statuses" {
