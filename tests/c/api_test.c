@@ -1039,6 +1039,45 @@ static void test_threads_share_a_heap(void) {
     CHECK_STATUS(lmm_heap_destroy(heap), LMM_OK);
 }
 
+static long vm_size_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmSize:", 7) == 0) sscanf(line + 7, "%ld", &kib);
+    fclose(f);
+    return kib;
+}
+
+static void test_release_leaves_nothing_behind(void) {
+    current_test = "lmm_heap_release returns everything; lmm_heap_destroy keeps a 4 KiB tombstone";
+    lmm_heap_t *heap = NULL;
+    for (int i = 0; i < 10; i++) { /* warm up */
+        CHECK_STATUS(lmm_heap_create(NULL, &heap), LMM_OK);
+        CHECK_STATUS(lmm_heap_release(heap), LMM_OK);
+    }
+    long before = vm_size_kib();
+    for (int i = 0; i < 5000; i++) {
+        uint32_t id, site;
+        void *p = NULL;
+        CHECK_STATUS(lmm_heap_create(NULL, &heap), LMM_OK);
+        CHECK_STATUS(lmm_register(heap, "emp_t", 5, 36, &id), LMM_OK);
+        CHECK_STATUS(lmm_site_register(heap, "a.c:1", 5, &site), LMM_OK);
+        CHECK_STATUS(lmm_alloc_site(heap, id, 3, site, &p), LMM_OK);
+        CHECK_STATUS(lmm_heap_release(heap), LMM_OK); /* with a live block: released too */
+    }
+    long grown = vm_size_kib() - before;
+    CHECK(grown >= 0 && grown < 1024); /* 5000 leaked heaps would be >= 20 MiB */
+    before = vm_size_kib();
+    for (int i = 0; i < 1000; i++) {
+        CHECK_STATUS(lmm_heap_create(NULL, &heap), LMM_OK);
+        CHECK_STATUS(lmm_heap_destroy(heap), LMM_OK);
+    }
+    CHECK_EQ_U(vm_size_kib() - before, 1000 * 4); /* the tombstones, and nothing else */
+    CHECK_STATUS(lmm_heap_release(NULL), LMM_E_BAD_HANDLE);
+}
+
 /* Runs one test function; the test passes when none of its checks failed. The summary counts
  * tests (not individual checks), like the other runners. */
 static unsigned tests_passed, tests_failed;
@@ -1064,6 +1103,7 @@ int main(void) {
     run(test_introspection_buffers);
     run(test_destroyed_heap);
     run(test_threads_share_a_heap);
+    run(test_release_leaves_nothing_behind);
     printf("(%u checks passed, %u failed)\n", passed, failed);
     printf("%u passed, %u failed\n", tests_passed, tests_failed);
     return tests_failed ? 1 : 0;
