@@ -414,7 +414,15 @@ fn zeroData(page: *Page, b: *Block, from: usize, to: usize) void {
 fn zeroBelow(p: [*]u8, len: usize, clean_from: usize) void {
     const start = @intFromPtr(p);
     const stop = @min(start + len, clean_from);
-    if (start < stop) @memset(p[0 .. stop - start], 0);
+    if (start >= stop) return;
+    const n = stop - start;
+    if (n <= 64 and (start | n) % Block.alignment == 0) {
+        // Small blocks: a few aligned 16-byte stores, no call.
+        var i: usize = 0;
+        while (i < n) : (i += 16) @as(*align(16) [16]u8, @ptrFromInt(start + i)).* = @splat(0);
+        return;
+    }
+    @memset(p[0..n], 0);
 }
 
 fn markOccupied(h: *Heap, f: *Family, page: *Page, b: *Block, requested: u64, site: u32) void {
@@ -515,9 +523,12 @@ fn classify(h: *const Heap, page: *const Page, addr: usize) Error {
 }
 
 /// Verifies the neighbours of `b` before anything is changed.
+/// The next meta block is always verified: an overflow out of `b` lands
+/// there first. The previous one is read for its state only and verified
+/// when it says it is free, i.e. when a merge is going to change it.
 fn checkNeighbours(h: *const Heap, b: *const Block) Error!void {
     if (b.next) |n| if (!n.valid(h.secret) or n.state().? == .dead) return error.Corrupted;
-    if (b.prev) |p| if (!p.valid(h.secret) or p.state().? == .dead) return error.Corrupted;
+    if (b.prev) |p| if (p.isFree() and !p.valid(h.secret)) return error.Corrupted;
 }
 
 /// Gives the block at `addr` back; coalesces; returns an empty page.
