@@ -31,6 +31,7 @@ import {
   DEFAULT_PAGE_CACHE,
   DEFAULT_PAGE_SIZE,
   FamilyInfo,
+  HEAP_NO_LOCK,
   MAX_BYTES,
   PageInfo,
   Stats,
@@ -297,6 +298,9 @@ export class Heap {
     S.lmm_config_default(config);
     view.setBigUint64(Config.page_size, BigInt(pageSize), true);
     view.setUint32(Config.page_cache, pageCache, true);
+    // A Heap belongs to one isolate and its handle never leaves this object,
+    // so one thread at a time uses it: the engine's lock can be skipped.
+    view.setUint32(Config.flags, HEAP_NO_LOCK, true);
     const out = new BigUint64Array(1);
     unwrap(
       S.lmm_heap_create(config, new Uint8Array(out.buffer)),

@@ -24,6 +24,8 @@ export const DEFAULT_PAGE_CACHE = 4;
 export const BLOCK_FREE = 1;
 /** `LMM_WALK_LIVE_ONLY`: `lmm_blocks` flag. */
 export const WALK_LIVE_ONLY = 1;
+/** `LMM_HEAP_NO_LOCK`: one thread at a time uses the heap; calls skip its lock. */
+export const HEAP_NO_LOCK = 1;
 
 /** `lmm_config_t` (24 bytes). */
 export const Config = {
@@ -32,7 +34,7 @@ export const Config = {
   version: 4, // u32
   page_size: 8, // u64
   page_cache: 16, // u32
-  reserved: 20, // u32
+  flags: 20, // u32
 } as const;
 
 /** `lmm_stats_t` (192 bytes): 4 × u32, then 22 × u64. */

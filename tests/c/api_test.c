@@ -205,7 +205,7 @@ static void test_library_basics(void) {
     CHECK_EQ_U(config.version, LMM_ABI_VERSION);
     CHECK_EQ_U(config.page_size, LMM_DEFAULT_PAGE_SIZE);
     CHECK_EQ_U(config.page_cache, LMM_DEFAULT_PAGE_CACHE);
-    CHECK_EQ_U(config.reserved, 0);
+    CHECK_EQ_U(config.flags, 0);
 }
 
 #define NAME_ENTRY(code) {code, #code}
@@ -315,6 +315,19 @@ static void test_heap_create_and_config(void) {
     lmm_config_default(&config);
     config.version = LMM_ABI_VERSION + 100;
     CHECK_STATUS(lmm_heap_create(&config, &heap), LMM_E_BAD_CONFIG);
+
+    lmm_config_default(&config);
+    config.flags = 0x80; /* an unknown flag */
+    CHECK_STATUS(lmm_heap_create(&config, &heap), LMM_E_BAD_CONFIG);
+    lmm_config_default(&config);
+    config.flags = LMM_HEAP_NO_LOCK; /* one thread at a time: no lock taken */
+    CHECK_STATUS(lmm_heap_create(&config, &heap), LMM_OK);
+    void *p = NULL;
+    CHECK_STATUS(lmm_alloc(heap, LMM_BYTES_FAMILY, 100, &p), LMM_OK);
+    CHECK_STATUS(lmm_free(heap, p), LMM_OK);
+    CHECK_STATUS(lmm_free(heap, p), LMM_E_DOUBLE_FREE);
+    CHECK_HEAP(heap);
+    CHECK_STATUS(lmm_heap_destroy(heap), LMM_OK);
 
     lmm_config_default(&config);
     CHECK_STATUS(lmm_heap_create(&config, NULL), LMM_E_INVALID_ARG);

@@ -12,7 +12,8 @@
  *   the LMM_E_* codes below. A failed call leaves the heap unchanged.
  * - Outputs go through pointer parameters, which may not be NULL unless said.
  * - Memory handed out is zeroed (calloc semantics) and 16-byte aligned.
- * - A heap is safe to share between threads: every call takes the heap's lock.
+ * - A heap is safe to share between threads: every call takes the heap's lock
+ *   (unless it was created with LMM_HEAP_NO_LOCK).
  * - The *_f64 functions are the same operations shaped for FFI callers whose
  *   numbers are doubles (Deno/V8 keep a fast path for them): addresses travel
  *   as doubles (x86-64 user addresses are below 2^47, exact in a double) and a
@@ -73,8 +74,12 @@ typedef struct lmm_config {
     uint64_t page_size;  /* VM page size: power of two, 4 KiB..1 GiB; default 64 KiB        */
     uint32_t page_cache; /* empty VM pages kept idle for reuse (regular ones by any family, large
                             ones up to 32 MiB by their own); 0 = munmap at once       */
-    uint32_t reserved;   /* 0                                                               */
+    uint32_t flags;      /* LMM_HEAP_* flags; 0 by default                                  */
 } lmm_config_t;
+
+/* lmm_config_t.flags: the caller guarantees that one thread at a time uses the
+ * heap, so calls skip its lock (about 8 ns per alloc+free pair). */
+#define LMM_HEAP_NO_LOCK 1u
 
 /* Statistics of one family, or of the whole heap (family == LMM_ALL_FAMILIES).
  * The library fills every field, `size` and `version` included. */

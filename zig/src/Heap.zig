@@ -24,8 +24,9 @@
 //! - **Failure atomicity**: every operation validates and reserves what it
 //!   needs (queue and page-table capacity, the page itself) before its first
 //!   change, so a failed call leaves the heap exactly as it was.
-//! - **Threads**: the C ABI takes `mutex` around every call; nothing here is
-//!   global, so heaps are independent.
+//! - **Threads**: the C ABI takes `mutex` around every call (unless the heap
+//!   was made with `lock = false`); nothing here is global, so heaps are
+//!   independent.
 //! - **Costs**: alloc and free are O(log n) in the family's free blocks plus
 //!   O(1) hashing; nothing scans a page or a list on a successful path. The
 //!   error paths (classifying a bad address) walk one page.
@@ -69,6 +70,9 @@ pub const Config = struct {
     /// as a page is empty); a few pages spare an mmap/munmap pair per
     /// alloc/free when a family's usage hovers around a page boundary.
     page_cache: u32 = default_page_cache,
+    /// Take `mutex` around every C ABI call. Off only when the caller
+    /// guarantees one thread at a time (saves two atomic operations a call).
+    lock: bool = true,
 };
 
 pub const default_page_size: usize = 64 * 1024;
@@ -88,6 +92,7 @@ const chunk_len = 64;
 
 magic: u64,
 mutex: std.Thread.Mutex = .{},
+locked: bool,
 secret: u64,
 page_size: usize,
 unit_shift: u6,
@@ -131,6 +136,7 @@ pub fn create(config: Config) CreateError!*Heap {
         .page_size = ps,
         .unit_shift = @intCast(std.math.log2_int(usize, ps)),
         .cache_limit = config.page_cache,
+        .locked = config.lock,
         .sites = Sites.init(gpa),
     };
     _ = h.register("bytes", 1) catch {

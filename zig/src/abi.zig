@@ -113,8 +113,10 @@ pub const Config = extern struct {
     version: u32,
     page_size: u64,
     page_cache: u32,
-    reserved: u32,
+    flags: u32,
 };
+
+pub const heap_no_lock: u32 = 1;
 
 pub const Stats = extern struct {
     size: u32 = @sizeOf(Stats),

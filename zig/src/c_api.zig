@@ -19,13 +19,17 @@ fn status(r: Error!void) c_int {
     return 0;
 }
 
-/// Checks the handle and locks the heap; the caller unlocks.
+/// Checks the handle and locks the heap; the caller calls `leave`.
 fn enter(handle: ?*Heap) Error!*Heap {
     const h = handle orelse return error.BadHandle;
     if (h.isDestroyed()) return error.Destroyed;
     if (!h.isLive()) return error.BadHandle;
-    h.mutex.lock();
+    if (h.locked) h.mutex.lock();
     return h;
+}
+
+fn leave(h: *Heap) void {
+    if (h.locked) h.mutex.unlock();
 }
 
 fn out(comptime T: type, p: ?*T) Error!*T {
@@ -63,7 +67,7 @@ export fn lmm_status_message(s: c_int) [*:0]const u8 {
 
 export fn lmm_config_default(config: ?*abi.Config) void {
     const c = config orelse return;
-    c.* = .{ .size = @sizeOf(abi.Config), .version = abi.version, .page_size = Heap.default_page_size, .page_cache = Heap.default_page_cache, .reserved = 0 };
+    c.* = .{ .size = @sizeOf(abi.Config), .version = abi.version, .page_size = Heap.default_page_size, .page_cache = Heap.default_page_cache, .flags = 0 };
 }
 
 // ---------------------------------------------------------------- heaps
@@ -76,30 +80,30 @@ fn heapCreate(config: ?*const abi.Config, result: ?*?*Heap) Error!void {
     const r = try out(?*Heap, result);
     var cfg: Heap.Config = .{};
     if (config) |c| {
-        if (c.size != @sizeOf(abi.Config) or c.version != abi.version or c.reserved != 0) return error.BadConfig;
+        if (c.size != @sizeOf(abi.Config) or c.version != abi.version or c.flags & ~abi.heap_no_lock != 0) return error.BadConfig;
         if (c.page_size > std.math.maxInt(usize)) return error.BadConfig;
-        cfg = .{ .page_size = @intCast(c.page_size), .page_cache = c.page_cache };
+        cfg = .{ .page_size = @intCast(c.page_size), .page_cache = c.page_cache, .lock = c.flags & abi.heap_no_lock == 0 };
     }
     r.* = try Heap.create(cfg);
 }
 
 export fn lmm_heap_destroy(handle: ?*Heap) c_int {
     const h = enter(handle) catch |e| return code(e);
-    defer h.mutex.unlock();
+    defer leave(h);
     h.destroy();
     return 0;
 }
 
 export fn lmm_heap_release(handle: ?*Heap) c_int {
     const h = enter(handle) catch |e| return code(e);
-    h.mutex.unlock();
+    leave(h);
     h.destroyFully();
     return 0;
 }
 
 export fn lmm_heap_trim(handle: ?*Heap) c_int {
     const h = enter(handle) catch |e| return code(e);
-    defer h.mutex.unlock();
+    defer leave(h);
     h.trim();
     return 0;
 }
@@ -112,7 +116,7 @@ export fn lmm_register(handle: ?*Heap, name: ?[*]const u8, name_len: u32, struct
 
 fn register(handle: ?*Heap, name: ?[*]const u8, name_len: u32, struct_size: u32, result: ?*u32) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const r = try out(u32, result);
     r.* = try h.register(try slice(name, name_len), struct_size);
 }
@@ -123,7 +127,7 @@ export fn lmm_family_find(handle: ?*Heap, name: ?[*]const u8, name_len: u32, res
 
 fn familyFind(handle: ?*Heap, name: ?[*]const u8, name_len: u32, result: ?*u32) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const r = try out(u32, result);
     const f = h.familyByName(try slice(name, name_len)) orelse return error.UnknownFamily;
     r.* = f.id;
@@ -135,7 +139,7 @@ export fn lmm_family_count(handle: ?*Heap, result: ?*u32) c_int {
 
 fn familyCount(handle: ?*Heap, result: ?*u32) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     (try out(u32, result)).* = h.family_count;
 }
 
@@ -145,7 +149,7 @@ export fn lmm_family_info(handle: ?*Heap, family: u32, result: ?*abi.FamilyInfo)
 
 fn familyInfo(handle: ?*Heap, family: u32, result: ?*abi.FamilyInfo) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const r = try out(abi.FamilyInfo, result);
     const f = h.family(family) orelse return error.UnknownFamily;
     r.* = .{ .id = f.id, .name_len = f.name_len, .struct_size = f.struct_size, .name = f.name_buf };
@@ -163,7 +167,7 @@ export fn lmm_alloc_site(handle: ?*Heap, family: u32, units: u64, site: u32, res
 
 fn allocPtr(handle: ?*Heap, family: u32, units: u64, site: u32, result: ?*?*anyopaque) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const r = try out(?*anyopaque, result);
     r.* = try h.alloc(family, units, site);
 }
@@ -174,7 +178,7 @@ export fn lmm_free(handle: ?*Heap, ptr: ?*anyopaque) c_int {
 
 fn freePtr(handle: ?*Heap, ptr: ?*anyopaque) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     if (ptr) |p| try h.free(@intFromPtr(p)); // free(NULL) does nothing, as in C
 }
 
@@ -184,7 +188,7 @@ export fn lmm_realloc(handle: ?*Heap, ptr: ?*anyopaque, units: u64, result: ?*?*
 
 fn reallocPtr(handle: ?*Heap, ptr: ?*anyopaque, units: u64, result: ?*?*anyopaque) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const r = try out(?*anyopaque, result);
     r.* = try h.realloc(@intFromPtr(ptr orelse return error.InvalidArg), units);
 }
@@ -195,7 +199,7 @@ export fn lmm_validate(handle: ?*Heap, ptr: ?*const anyopaque) c_int {
 
 fn validatePtr(handle: ?*Heap, ptr: ?*const anyopaque) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     _ = try h.resolve(@intFromPtr(ptr orelse return error.NotOwned));
 }
 
@@ -205,7 +209,7 @@ export fn lmm_block_info(handle: ?*Heap, ptr: ?*const anyopaque, result: ?*abi.B
 
 fn blockInfo(handle: ?*Heap, ptr: ?*const anyopaque, result: ?*abi.BlockInfo) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const r = try out(abi.BlockInfo, result);
     const found = try h.resolve(@intFromPtr(ptr orelse return error.NotOwned));
     const b = found.block;
@@ -220,7 +224,7 @@ export fn lmm_site_register(handle: ?*Heap, text: ?[*]const u8, text_len: u32, r
 
 fn siteRegister(handle: ?*Heap, text: ?[*]const u8, text_len: u32, result: ?*u32) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const r = try out(u32, result);
     r.* = try h.internSite(try slice(text, text_len));
 }
@@ -231,7 +235,7 @@ export fn lmm_site_text(handle: ?*Heap, site: u32, buf: ?[*]u8, cap: u32, result
 
 fn siteText(handle: ?*Heap, site: u32, buf: ?[*]u8, cap: u32, result: ?*u32) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const r = try out(u32, result);
     const t = h.sites.text(site) orelse return error.InvalidArg;
     r.* = @intCast(t.len);
@@ -249,7 +253,7 @@ export fn lmm_stats(handle: ?*Heap, family: u32, result: ?*abi.Stats) c_int {
 
 fn statsOf(handle: ?*Heap, family: u32, result: ?*abi.Stats) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const r = try out(abi.Stats, result);
     r.* = try introspect.stats(h, family);
 }
@@ -267,7 +271,7 @@ export fn lmm_pages(handle: ?*Heap, family: u32, buf: ?[*]abi.PageInfo, cap: u64
 
 fn pagesOf(handle: ?*Heap, family: u32, buf: ?[*]abi.PageInfo, cap: u64, result: ?*u64) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const dest = try listing(abi.PageInfo, buf, cap, result);
     const n = try introspect.pages(h, family, dest);
     result.?.* = n;
@@ -280,7 +284,7 @@ export fn lmm_blocks(handle: ?*Heap, family: u32, flags: u32, buf: ?[*]abi.Block
 
 fn blocksOf(handle: ?*Heap, family: u32, flags: u32, buf: ?[*]abi.BlockRecord, cap: u64, result: ?*u64) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     if (flags & ~abi.walk_live_only != 0) return error.InvalidArg;
     const dest = try listing(abi.BlockRecord, buf, cap, result);
     const n = try introspect.blocks(h, family, flags, dest);
@@ -290,7 +294,7 @@ fn blocksOf(handle: ?*Heap, family: u32, flags: u32, buf: ?[*]abi.BlockRecord, c
 
 export fn lmm_check(handle: ?*Heap, msg: ?[*]u8, cap: u32) c_int {
     const h = enter(handle) catch |e| return code(e);
-    defer h.mutex.unlock();
+    defer leave(h);
     const m: []u8 = if (msg) |p| p[0..cap] else &.{};
     check.run(h, m) catch |e| return code(e);
     return 0;
@@ -324,7 +328,7 @@ export fn lmm_alloc_f64(handle: ?*Heap, family: u32, units: f64, site: u32) f64 
 
 fn allocF64(handle: ?*Heap, family: u32, units: f64, site: u32) Error!f64 {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const p = try h.alloc(family, try countFromF64(units), site);
     return @floatFromInt(@intFromPtr(p));
 }
@@ -335,7 +339,7 @@ export fn lmm_free_f64(handle: ?*Heap, addr: f64) i32 {
 
 fn freeF64(handle: ?*Heap, addr: f64) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     try h.free(try addrFromF64(addr));
 }
 
@@ -345,7 +349,7 @@ export fn lmm_realloc_f64(handle: ?*Heap, addr: f64, units: f64) f64 {
 
 fn reallocF64(handle: ?*Heap, addr: f64, units: f64) Error!f64 {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const a = try addrFromF64(addr);
     const n = try countFromF64(units);
     return @floatFromInt(@intFromPtr(try h.realloc(a, n)));
@@ -357,7 +361,7 @@ export fn lmm_validate_f64(handle: ?*Heap, addr: f64) i32 {
 
 fn validateF64(handle: ?*Heap, addr: f64) Error!void {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     _ = try h.resolve(try addrFromF64(addr));
 }
 
@@ -367,7 +371,7 @@ export fn lmm_size_f64(handle: ?*Heap, addr: f64) f64 {
 
 fn sizeF64(handle: ?*Heap, addr: f64) Error!f64 {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const found = try h.resolve(try addrFromF64(addr));
     return @floatFromInt(found.block.requested);
 }
@@ -378,7 +382,7 @@ export fn lmm_family_of_f64(handle: ?*Heap, addr: f64) i32 {
 
 fn familyOfF64(handle: ?*Heap, addr: f64) Error!i32 {
     const h = try enter(handle);
-    defer h.mutex.unlock();
+    defer leave(h);
     const found = try h.resolve(try addrFromF64(addr));
     if (found.family.id > std.math.maxInt(i32)) return error.Overflow;
     return @intCast(found.family.id);
@@ -457,6 +461,17 @@ test "config and output-pointer errors" {
     lmm_config_default(&cfg);
     cfg.version = 99;
     try testing.expectEqual(@intFromEnum(abi.Status.bad_config), lmm_heap_create(&cfg, &h));
+    lmm_config_default(&cfg);
+    cfg.flags = 2; // unknown flag
+    try testing.expectEqual(@intFromEnum(abi.Status.bad_config), lmm_heap_create(&cfg, &h));
+    lmm_config_default(&cfg);
+    cfg.flags = abi.heap_no_lock;
+    try testing.expectEqual(@as(c_int, 0), lmm_heap_create(&cfg, &h));
+    try testing.expect(!h.?.locked);
+    var q: ?*anyopaque = null;
+    try testing.expectEqual(@as(c_int, 0), lmm_alloc(h, 0, 8, &q));
+    try testing.expectEqual(@as(c_int, 0), lmm_free(h, q));
+    try testing.expectEqual(@as(c_int, 0), lmm_heap_release(h));
     try testing.expectEqual(@intFromEnum(abi.Status.invalid_arg), lmm_heap_create(null, null));
     lmm_config_default(&cfg);
     cfg.page_size = 4096;
