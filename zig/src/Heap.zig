@@ -599,11 +599,11 @@ pub fn realloc(h: *Heap, addr: usize, units: u64) Error![*]u8 {
     // Room for: a split tail now, or (moving) a new page's block plus the old block's free.
     try f.queue.ensureUnusedCapacity(gpa, 2);
     const old = b.requested;
-    const grow_in_place = need <= b.size or if (b.next) |n|
+    const in_place = need <= b.size or if (b.next) |n|
         n.isFree() and b.size + Block.header_size + n.size >= need
     else
         false;
-    if (grow_in_place) {
+    if (in_place) {
         h.unmarkOccupied(f, b);
         if (need > b.size) {
             const n = b.next.?;
