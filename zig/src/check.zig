@@ -63,6 +63,7 @@ pub fn run(h: *const Heap, msg: []u8) Error!void {
     while (c) |p| : (c = p.idle_next) {
         idle += 1;
         if (idle > h.cached) return fail.say("idle list longer than its count {d}", .{h.cached});
+        if (h.pageOf(p.base()) != p) return fail.say("idle list reaches 0x{x}, which is not a page of this heap", .{p.base()});
         if (p.idle_prev != prev) return fail.say("idle page 0x{x} has a broken link", .{p.base()});
         if (!p.isLive() or !p.isEmpty() or p.size > Heap.max_idle_large) return fail.say("idle page 0x{x} is not empty or too large", .{p.base()});
         if (h.pageOf(p.base()) != p) return fail.say("idle page 0x{x} is missing from the page table", .{p.base()});
@@ -80,6 +81,9 @@ fn family(h: *const Heap, f: *const Family, fail: Fail) Error!Recount {
     var prev: ?*Page = null;
     var it = f.pages;
     while (it) |p| : (it = p.next) {
+        // A page pointer is looked up before it is followed: a damaged link
+        // is reported, never dereferenced.
+        if (h.pageOf(p.base()) != p) return fail.say("{s}: page list reaches 0x{x}, which is not a page of this heap", .{ f.name(), p.base() });
         if (p.prev != prev) return fail.say("{s}: page 0x{x} has a broken prev link", .{ f.name(), p.base() });
         prev = p;
         if (!p.isLive()) return fail.say("{s}: page 0x{x} has a bad magic", .{ f.name(), p.base() });
@@ -184,6 +188,20 @@ test "check finds a free block missing from the queue" {
     blk.aux = saved;
     try run(h, &msg);
     try h.free(@intFromPtr(b));
+}
+
+test "check reports a damaged page link without following it" {
+    const h = try Heap.create(.{});
+    defer h.destroyFully();
+    var msg: [200]u8 = undefined;
+    const a = try h.alloc(Heap.bytes_family, 64, 0);
+    const pg = h.pageOf(@intFromPtr(a)).?;
+    pg.next = @ptrFromInt(0x12345000); // nothing is mapped there
+    try std.testing.expectError(error.Corrupted, run(h, &msg));
+    try std.testing.expect(std.mem.indexOf(u8, std.mem.sliceTo(&msg, 0), "not a page of this heap") != null);
+    pg.next = null;
+    try run(h, &msg);
+    try h.free(@intFromPtr(a));
 }
 
 test "check with no room for a message still fails" {
