@@ -57,30 +57,40 @@ pub fn name(f: *const Family) []const u8 {
     return f.name_buf[0..f.name_len];
 }
 
-inline fn isSoft(f: *const Family, b: *const Block) bool {
-    return b.size < f.struct_size;
+/// Counts `size` bytes of free space in or out: free bytes, and soft
+/// fragmentation when one structure of the family does not fit.
+inline fn countFree(f: *Family, size: u64, comptime sign: enum { in, out }) void {
+    const soft = size < f.struct_size;
+    switch (sign) {
+        .in => {
+            f.counters.free_bytes += size;
+            if (soft) {
+                f.counters.soft_frag_blocks += 1;
+                f.counters.soft_frag_bytes += size;
+            }
+        },
+        .out => {
+            f.counters.free_bytes -= size;
+            if (soft) {
+                f.counters.soft_frag_blocks -= 1;
+                f.counters.soft_frag_bytes -= size;
+            }
+        },
+    }
 }
 
 /// Puts a free block into the queue (capacity reserved) and counts it.
 pub fn addFree(f: *Family, b: *Block) void {
     f.queue.insert(b);
     f.counters.free_blocks += 1;
-    f.counters.free_bytes += b.size;
-    if (f.isSoft(b)) {
-        f.counters.soft_frag_blocks += 1;
-        f.counters.soft_frag_bytes += b.size;
-    }
+    f.countFree(b.size, .in);
 }
 
 /// Takes a free block out of the queue and the counts.
 pub fn removeFree(f: *Family, b: *Block) void {
     f.queue.remove(b);
     f.counters.free_blocks -= 1;
-    f.counters.free_bytes -= b.size;
-    if (f.isSoft(b)) {
-        f.counters.soft_frag_blocks -= 1;
-        f.counters.soft_frag_bytes -= b.size;
-    }
+    f.countFree(b.size, .out);
 }
 
 /// Puts free block `new` in the queue slot of free block `old`, which held
@@ -88,30 +98,16 @@ pub fn removeFree(f: *Family, b: *Block) void {
 /// or a merge: one sift instead of a remove and an insert).
 pub fn replaceFree(f: *Family, old: *Block, old_size: u64, new: *Block) void {
     f.queue.replace(old, new);
-    f.counters.free_bytes = f.counters.free_bytes - old_size + new.size;
-    if (old_size < f.struct_size) {
-        f.counters.soft_frag_blocks -= 1;
-        f.counters.soft_frag_bytes -= old_size;
-    }
-    if (f.isSoft(new)) {
-        f.counters.soft_frag_blocks += 1;
-        f.counters.soft_frag_bytes += new.size;
-    }
+    f.countFree(old_size, .out);
+    f.countFree(new.size, .in);
 }
 
 /// Restores the queue and the counts after free block `b` (in the queue)
 /// grew or shrank from `old` bytes.
 pub fn resizeFree(f: *Family, b: *Block, old: u64) void {
     f.queue.update(b);
-    f.counters.free_bytes = f.counters.free_bytes - old + b.size;
-    if (old < f.struct_size) {
-        f.counters.soft_frag_blocks -= 1;
-        f.counters.soft_frag_bytes -= old;
-    }
-    if (f.isSoft(b)) {
-        f.counters.soft_frag_blocks += 1;
-        f.counters.soft_frag_bytes += b.size;
-    }
+    f.countFree(old, .out);
+    f.countFree(b.size, .in);
 }
 
 /// Bytes of an occupied block that a request of `requested` bytes leaves over
