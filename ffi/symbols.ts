@@ -23,10 +23,6 @@ export const symbols = {
     parameters: [],
     result: "u32", // uint32_t
   },
-  lmm_page_header_size: {
-    parameters: [],
-    result: "u32", // uint32_t
-  },
   lmm_status_name: {
     parameters: [
       "i32", // int status

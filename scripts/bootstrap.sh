@@ -48,10 +48,15 @@ _lmm_commit() {
 	fi
 }
 
-# Remove what interrupted installs left behind (temporary folders older than an hour).
-_lmm_sweep() {
-	find "$_lmm_cache" -mindepth 1 -maxdepth 1 -name "$1" -mmin +60 -exec rm -rf {} + 2>/dev/null
-	return 0
+# Make and print a fresh temporary folder for installing $1 (e.g. zig-0.14.1) in the cache,
+# after removing what interrupted installs of it left behind (folders older than an hour).
+_lmm_stage() {
+	local tmp
+	mkdir -p "$_lmm_cache" || { _lmm_fail "cannot create $_lmm_cache"; return 1; }
+	find "$_lmm_cache" -mindepth 1 -maxdepth 1 -name ".$1.*" -mmin +60 -exec rm -rf {} + 2>/dev/null
+	tmp=$(mktemp -d "$_lmm_cache/.$1.XXXXXX") || return 1
+	chmod 755 "$tmp"
+	printf '%s\n' "$tmp"
 }
 
 # Run an installer command quietly; on failure show its output and clean up.
@@ -73,10 +78,7 @@ _lmm_install_zig() {
 		{ _lmm_fail "Zig $ver is installed with pip, but no python3 is on PATH"; return 1; }
 	"$py" -m pip --version >/dev/null 2>&1 ||
 		{ _lmm_fail "Zig $ver is installed with pip, but '$py -m pip' does not work"; return 1; }
-	mkdir -p "$_lmm_cache" || { _lmm_fail "cannot create $_lmm_cache"; return 1; }
-	_lmm_sweep ".zig-$ver.*"
-	tmp=$(mktemp -d "$_lmm_cache/.zig-$ver.XXXXXX") || return 1
-	chmod 755 "$tmp"
+	tmp=$(_lmm_stage "zig-$ver") || return 1
 	_lmm_say "installing Zig $ver (PyPI ziglang==$ver) into $dest"
 	_lmm_run_install "$tmp" "Zig $ver" env PIP_ROOT_USER_ACTION=ignore \
 		"$py" -m pip install --quiet --no-input --disable-pip-version-check \
@@ -95,10 +97,7 @@ _lmm_install_deno() {
 	local ver=$1 dest=$2 platform=$3 tmp got
 	command -v npm >/dev/null 2>&1 ||
 		{ _lmm_fail "Deno $ver is installed with npm, but npm is not on PATH"; return 1; }
-	mkdir -p "$_lmm_cache" || { _lmm_fail "cannot create $_lmm_cache"; return 1; }
-	_lmm_sweep ".deno-$ver.*"
-	tmp=$(mktemp -d "$_lmm_cache/.deno-$ver.XXXXXX") || return 1
-	chmod 755 "$tmp"
+	tmp=$(_lmm_stage "deno-$ver") || return 1
 	_lmm_say "installing Deno $ver (npm deno@$ver) into $dest"
 	# The platform package carries the binary; the wrapper's postinstall script is not needed.
 	_lmm_run_install "$tmp" "Deno $ver" npm install --prefix "$tmp" --no-audit --no-fund \
@@ -159,7 +158,7 @@ _lmm_bootstrap() {
 }
 
 _lmm_cleanup() {
-	unset -f _lmm_say _lmm_fail _lmm_on_path _lmm_commit _lmm_sweep _lmm_run_install _lmm_install_zig \
+	unset -f _lmm_say _lmm_fail _lmm_on_path _lmm_commit _lmm_stage _lmm_run_install _lmm_install_zig \
 		_lmm_install_deno _lmm_link _lmm_bootstrap _lmm_cleanup
 	unset _lmm_bin _lmm_cache
 }

@@ -11,10 +11,8 @@ rounds=${1:-5}
 ops=${2:-1000000}
 h=bench/out/harness
 if [[ ! -x $h ]]; then
-	scripts/build >/dev/null
-	mkdir -p bench/out
-	cc -O2 -Izig/include bench/native/harness.c -Lzig/zig-out/lib -llmm -ldl \
-		-Wl,-rpath,"$root/zig/zig-out/lib" -o "$h"
+	. scripts/bootstrap.sh
+	deno run -A bench/native/run.ts --build-only # the one build recipe of the harness
 fi
 sizes=(4096 16384 65536 262144 1048576)
 out=$(mktemp)

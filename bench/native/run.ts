@@ -5,7 +5,7 @@
  * (for each round, each case: A B C D), `--runs` rounds — then writes the
  * raw runs and their medians to `bench/out/native.json`.
  *
- *   deno run -A bench/native/run.ts [--runs N] [--quick] [--out FILE] [--no-install]
+ *   deno run -A bench/native/run.ts [--runs N] [--quick] [--out FILE] [--no-install] [--build-only]
  *
  * Peers run the same binary with `LD_PRELOAD`; the harness reports which
  * shared object provides `malloc`, and a run whose preload did not take is
@@ -134,6 +134,8 @@ export interface Options {
   quick: boolean;
   out: string;
   install: boolean;
+  /** Only build the harness (next to `out`) and stop. */
+  buildOnly: boolean;
 }
 
 /** Parses the command line; returns options or a usage error (never exits). */
@@ -147,6 +149,7 @@ export function parseOptions(args: string[]): Options | { error: string } {
         quick: { type: "boolean", default: false },
         out: { type: "string", default: join(OUT_DIR, "native.json") },
         "no-install": { type: "boolean", default: false },
+        "build-only": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
       allowPositionals: false,
@@ -160,7 +163,13 @@ export function parseOptions(args: string[]): Options | { error: string } {
   if (!Number.isInteger(runs) || runs < 1) {
     return { error: `--runs wants a positive integer, got ${v.runs}` };
   }
-  return { runs: v.quick ? 1 : runs, quick: v.quick, out: v.out, install: !v["no-install"] };
+  return {
+    runs: v.quick ? 1 : runs,
+    quick: v.quick,
+    out: v.out,
+    install: !v["no-install"],
+    buildOnly: v["build-only"],
+  };
 }
 
 /** Median of numbers (mean of the middle two for an even count). */
@@ -439,11 +448,13 @@ export function renderTable(results: NativeResults): string {
 
 const HELP =
   `usage: deno run -A bench/native/run.ts [--runs N] [--quick] [--out FILE] [--no-install]
+                                      [--build-only]
 
 Builds bench/native/harness.c, installs libjemalloc2 and libmimalloc2.0 when
 missing (as root, apt-get), runs every case against LMM, glibc, jemalloc and
 mimalloc, alternating, N rounds (default 7), and writes medians and paired
-ratios to bench/out/native.json.
+ratios to bench/out/native.json. --build-only builds the harness (next to
+--out, by default bench/out/harness) and stops.
 `;
 
 if (import.meta.main) {
@@ -457,6 +468,10 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   try {
+    if (options.buildOnly) {
+      await build(join(dirname(options.out), "harness"));
+      Deno.exit(0);
+    }
     const results = await run(options);
     await Deno.mkdir(dirname(options.out), { recursive: true });
     await Deno.writeTextFile(options.out, JSON.stringify(results, null, 1) + "\n");

@@ -286,7 +286,7 @@ pub fn pageOf(h: *const Heap, addr: usize) ?*Page {
     return @ptrFromInt(base);
 }
 
-inline fn isRegular(h: *const Heap, page: *const Page) bool {
+pub inline fn isRegular(h: *const Heap, page: *const Page) bool {
     return page.size == h.page_size;
 }
 

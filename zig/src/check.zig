@@ -13,6 +13,7 @@
 //! Cost: O(blocks + pages + families); it allocates nothing.
 
 const std = @import("std");
+const os = @import("os.zig");
 const Heap = @import("Heap.zig");
 const Block = @import("Block.zig");
 const Page = @import("Page.zig");
@@ -89,9 +90,9 @@ fn family(h: *const Heap, f: *const Family, fail: Fail) Error!Recount {
         if (!p.isLive()) return fail.say("{s}: page 0x{x} has a bad magic", .{ f.name(), p.base() });
         if (p.family != f.id) return fail.say("{s}: page 0x{x} names family {d}", .{ f.name(), p.base(), p.family });
         if (p.base() % h.page_size != 0) return fail.say("{s}: page 0x{x} is not aligned to the VM page size", .{ f.name(), p.base() });
-        if (p.size < h.page_size or p.size % 4096 != 0) return fail.say("{s}: page 0x{x} has size {d}", .{ f.name(), p.base(), p.size });
+        if (p.size < h.page_size or p.size % os.os_page != 0) return fail.say("{s}: page 0x{x} has size {d}", .{ f.name(), p.base(), p.size });
         if (h.pageOf(p.base()) != p or h.pageOf(p.end() - 1) != p) return fail.say("{s}: page 0x{x} is missing from the page table", .{ f.name(), p.base() });
-        if (p.size == h.page_size) regular += 1;
+        if (h.isRegular(p)) regular += 1;
         n.pages += 1;
         n.bytes_mapped += p.size;
         try page(h, f, p, &n, fail);
