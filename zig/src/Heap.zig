@@ -643,10 +643,6 @@ fn expectValid(h: *Heap) !void {
     };
 }
 
-fn testHeap(config: Config) !*Heap {
-    return create(config);
-}
-
 test "create refuses page sizes that are not powers of two in range" {
     for ([_]usize{ 0, 1000, 2048, 4096 * 3, 2 << 30 }) |ps| {
         try testing.expectError(error.BadConfig, create(.{ .page_size = ps }));
@@ -656,7 +652,7 @@ test "create refuses page sizes that are not powers of two in range" {
 }
 
 test "alloc hands out zeroed, 16-byte aligned memory and free returns the page" {
-    const h = try testHeap(.{ .page_cache = 0 });
+    const h = try create(.{ .page_cache = 0 });
     defer h.destroyFully();
     const emp = try h.register("emp_t", 36);
     const p = try h.alloc(emp, 3, 0);
@@ -672,7 +668,7 @@ test "alloc hands out zeroed, 16-byte aligned memory and free returns the page" 
 }
 
 test "a fresh page is not written beyond the headers (the kernel's zero fill is trusted)" {
-    const h = try testHeap(.{ .page_cache = 0 });
+    const h = try create(.{ .page_cache = 0 });
     defer h.destroyFully();
     const p = try h.alloc(bytes_family, 8 << 20, 0);
     // Nothing of the 8 MiB was memset: no page past the first MiB is resident.
@@ -686,7 +682,7 @@ test "a fresh page is not written beyond the headers (the kernel's zero fill is 
 }
 
 test "memory reused after free is zeroed again" {
-    const h = try testHeap(.{});
+    const h = try create(.{});
     defer h.destroyFully();
     const a = try h.alloc(bytes_family, 100, 0);
     const keep = try h.alloc(bytes_family, 16, 0);
@@ -700,7 +696,7 @@ test "memory reused after free is zeroed again" {
 }
 
 test "worst fit: the largest free block serves the request" {
-    const h = try testHeap(.{ .page_size = 4096 });
+    const h = try create(.{ .page_size = 4096 });
     defer h.destroyFully();
     // Carve a page into blocks, then free two of different sizes apart.
     const small = try h.alloc(bytes_family, 64, 0);
@@ -720,7 +716,7 @@ test "worst fit: the largest free block serves the request" {
 test "free coalesces with both neighbours in every order" {
     const orders = [_][3]usize{ .{ 0, 1, 2 }, .{ 0, 2, 1 }, .{ 1, 0, 2 }, .{ 1, 2, 0 }, .{ 2, 0, 1 }, .{ 2, 1, 0 } };
     for (orders) |order| {
-        const h = try testHeap(.{ .page_cache = 0 });
+        const h = try create(.{ .page_cache = 0 });
         defer h.destroyFully();
         var ptrs: [3][*]u8 = undefined;
         for (&ptrs) |*p| p.* = try h.alloc(bytes_family, 80, 0);
@@ -747,7 +743,7 @@ test "remainder of header size -1, 0 and +1 bytes: hard fragmentation or a split
         .{ .take = cap - Block.header_size + Block.alignment, .split = false }, // rest < header
     };
     for (cases) |c| {
-        const h = try testHeap(.{ .page_size = 4096 });
+        const h = try create(.{ .page_size = 4096 });
         defer h.destroyFully();
         const p = try h.alloc(bytes_family, c.take, 0);
         const f = h.family(bytes_family).?;
@@ -760,7 +756,7 @@ test "remainder of header size -1, 0 and +1 bytes: hard fragmentation or a split
 }
 
 test "soft fragmentation counts free blocks smaller than one structure" {
-    const h = try testHeap(.{ .page_size = 4096 });
+    const h = try create(.{ .page_size = 4096 });
     defer h.destroyFully();
     const big = try h.register("big_t", 1000);
     const cap = Page.capacity(4096);
@@ -778,7 +774,7 @@ test "soft fragmentation counts free blocks smaller than one structure" {
 }
 
 test "requests larger than a page get a page sized to fit, and of exactly a page" {
-    const h = try testHeap(.{ .page_size = 4096, .page_cache = 0 });
+    const h = try create(.{ .page_size = 4096, .page_cache = 0 });
     defer h.destroyFully();
     const huge = try h.alloc(bytes_family, 10 * 4096 + 1, 0);
     const f = h.family(bytes_family).?;
@@ -800,7 +796,7 @@ test "requests larger than a page get a page sized to fit, and of exactly a page
 }
 
 test "a request of the 64 TiB limit is mapped lazily or refused, never half-done" {
-    const h = try testHeap(.{});
+    const h = try create(.{});
     defer h.destroyFully();
     const before = h.mmap_count;
     if (h.alloc(bytes_family, max_bytes, 0)) |p| {
@@ -817,7 +813,7 @@ test "a request of the 64 TiB limit is mapped lazily or refused, never half-done
 }
 
 test "bad addresses get their own errors and change nothing" {
-    const h = try testHeap(.{});
+    const h = try create(.{});
     defer h.destroyFully();
     const emp = try h.register("emp_t", 40);
     const a = try h.alloc(emp, 2, 0);
@@ -836,7 +832,7 @@ test "bad addresses get their own errors and change nothing" {
 }
 
 test "a double free into a page just returned to the kernel is still a double free" {
-    const h = try testHeap(.{ .page_cache = 0 });
+    const h = try create(.{ .page_cache = 0 });
     defer h.destroyFully();
     const a = try h.alloc(bytes_family, 64, 0);
     try h.free(@intFromPtr(a));
@@ -845,7 +841,7 @@ test "a double free into a page just returned to the kernel is still a double fr
 }
 
 test "double free after coalescing is still a double free" {
-    const h = try testHeap(.{});
+    const h = try create(.{});
     defer h.destroyFully();
     const a = try h.alloc(bytes_family, 64, 0);
     const b = try h.alloc(bytes_family, 64, 0);
@@ -859,7 +855,7 @@ test "double free after coalescing is still a double free" {
 }
 
 test "a write past the end of a block is caught at free and by check" {
-    const h = try testHeap(.{});
+    const h = try create(.{});
     defer h.destroyFully();
     const a = try h.alloc(bytes_family, 32, 0);
     const b = try h.alloc(bytes_family, 32, 0);
@@ -875,7 +871,7 @@ test "a write past the end of a block is caught at free and by check" {
 }
 
 test "names: duplicate, empty, over-long, control bytes, zero size" {
-    const h = try testHeap(.{});
+    const h = try create(.{});
     defer h.destroyFully();
     _ = try h.register("emp_t", 36);
     try testing.expectError(error.DuplicateName, h.register("emp_t", 8));
@@ -894,7 +890,7 @@ test "names: duplicate, empty, over-long, control bytes, zero size" {
 }
 
 test "thousands of families each with a page, found by id and by name" {
-    const h = try testHeap(.{ .page_size = 4096 });
+    const h = try create(.{ .page_size = 4096 });
     defer h.destroyFully();
     var name_buf: [32]u8 = undefined;
     var ptrs: [3000][*]u8 = undefined;
@@ -910,7 +906,7 @@ test "thousands of families each with a page, found by id and by name" {
 }
 
 test "realloc shrinks and grows in place and moves when it must" {
-    const h = try testHeap(.{});
+    const h = try create(.{});
     defer h.destroyFully();
     const t = try h.register("t", 10);
     const a = try h.alloc(t, 10, 0);
@@ -936,7 +932,7 @@ test "realloc shrinks and grows in place and moves when it must" {
 }
 
 test "page cache: empty pages are kept up to the limit and reused by any family" {
-    const h = try testHeap(.{ .page_size = 4096, .page_cache = 2 });
+    const h = try create(.{ .page_size = 4096, .page_cache = 2 });
     defer h.destroyFully();
     const a = try h.register("a", 100);
     const b = try h.register("b", 200);
@@ -958,7 +954,7 @@ test "page cache: empty pages are kept up to the limit and reused by any family"
 }
 
 test "a large block freed and allocated again in a loop maps its page once" {
-    const h = try testHeap(.{});
+    const h = try create(.{});
     defer h.destroyFully();
     for (0..100) |i| {
         const p = try h.alloc(bytes_family, 1 << 20, 0);
@@ -980,7 +976,7 @@ test "a large block freed and allocated again in a loop maps its page once" {
 test "families rotating through pages do not thrash the kernel" {
     // The case where mimalloc 2.0.9 slows down 17x: many size classes each
     // emptying and refilling a page in turn. The cache makes it mmap-free.
-    const h = try testHeap(.{ .page_size = 4096, .page_cache = 4 });
+    const h = try create(.{ .page_size = 4096, .page_cache = 4 });
     defer h.destroyFully();
     var ids: [16]u32 = undefined;
     var name_buf: [16]u8 = undefined;
@@ -995,7 +991,7 @@ test "families rotating through pages do not thrash the kernel" {
 }
 
 test "sites are recorded per block" {
-    const h = try testHeap(.{});
+    const h = try create(.{});
     defer h.destroyFully();
     const s = try h.internSite("app.ts:3");
     const p = try h.alloc(bytes_family, 10, s);
@@ -1005,7 +1001,7 @@ test "sites are recorded per block" {
 }
 
 test "destroy returns every page" {
-    const h = try testHeap(.{ .page_size = 4096 });
+    const h = try create(.{ .page_size = 4096 });
     const e = try h.register("emp_t", 36);
     for (0..1000) |_| _ = try h.alloc(e, 7, 0);
     try testing.expect(h.mmap_count > 10);
