@@ -57,7 +57,7 @@ export {
   type LibrarySource,
   loadLibrary,
   type LoadOptions,
-} from "./ffi/loader.ts";
+} from "./ffi/native/loader.ts";
 export { report, writeReport } from "./ffi/report.ts";
 export {
   type BlockReport,

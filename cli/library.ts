@@ -14,7 +14,7 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { defaultCacheDir, sha256 } from "../ffi/loader.ts";
+import { defaultCacheDir, sha256 } from "../ffi/native/loader.ts";
 
 /** The library path relative to the repository root, as `--include` embeds it. */
 const BUILD_URL = new URL("../zig/zig-out/lib/liblmm.so", import.meta.url);

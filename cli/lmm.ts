@@ -4,7 +4,7 @@
  * @module
  */
 
-import { LIBRARY_VERSION } from "../ffi/checksums.ts";
+import { LIBRARY_VERSION } from "../ffi/native/checksums.ts";
 import { REPORT_VERSION } from "../ffi/report_types.ts";
 import { UsageError } from "./args.ts";
 import { EXIT_HELP } from "./exit_codes.ts";

@@ -37,14 +37,14 @@ import {
   Stats,
   u64,
   WALK_LIVE_ONLY,
-} from "./layout.ts";
-import { lib } from "./loader.ts";
+} from "./native/abi.ts";
+import { lib } from "./native/loader.ts";
 import { addHeap, openHeaps, removeHeap } from "./registry.ts";
 import { armExitReport, buildReport } from "./report.ts";
 import type { FamilyReport, LeaksReport, Report, TotalsReport } from "./report_types.ts";
 import { listRecords, type RawStats, STATS_U64, statsFields } from "./records.ts";
 import { callerSite } from "./sites.ts";
-import type { LmmSymbols } from "./symbols.ts";
+import type { LmmSymbols } from "./native/symbols.ts";
 import { closedError, encodeName, errorOf, isAddress, unitsError } from "./validate.ts";
 
 /**

@@ -10,7 +10,7 @@
 import { envGet } from "./env.ts";
 import { hex } from "./errors.ts";
 import type { Heap } from "./heap.ts";
-import { lib } from "./loader.ts";
+import { lib } from "./native/loader.ts";
 import { openHeaps } from "./registry.ts";
 import { type HeapReport, type Report, REPORT_SCHEMA, REPORT_VERSION } from "./report_types.ts";
 

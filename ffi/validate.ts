@@ -6,7 +6,7 @@
  */
 
 import { LmmError, Status, statusError } from "./errors.ts";
-import { NAME_MAX } from "./layout.ts";
+import { NAME_MAX } from "./native/abi.ts";
 
 /** A whole number in [1, 2^53): what the engine accepts as an address. */
 export function isAddress(address: number): boolean {

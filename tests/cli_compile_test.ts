@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { extractLibrary } from "../cli/library.ts";
-import { sha256 } from "../ffi/loader.ts";
+import { sha256 } from "../ffi/native/loader.ts";
 import { exists, FIXTURES, LIBRARY, libraryBuilt, ROOT } from "./fixtures/cli/helpers.ts";
 
 Deno.test("extractLibrary: a content-addressed copy, reused, in the first writable directory", async () => {

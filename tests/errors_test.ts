@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { Heap, LmmError } from "../mod.ts";
 import { STATUS_COUNT, statusCode, statusError, unwrap } from "../ffi/errors.ts";
-import { lib } from "../ffi/loader.ts";
+import { lib } from "../ffi/native/loader.ts";
 import { throwsCode, throwsCodeAndIntact } from "./_helpers.ts";
 
 /** A heap with a few live and free blocks, so that errors hit a busy heap. */

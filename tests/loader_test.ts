@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Heap, libraryInfo, LmmError } from "../mod.ts";
-import { downloadLibrary, libraryFileName, open, sha256 } from "../ffi/loader.ts";
-import { LIBRARY_VERSION } from "../ffi/checksums.ts";
+import { downloadLibrary, libraryFileName, open, sha256 } from "../ffi/native/loader.ts";
+import { LIBRARY_VERSION } from "../ffi/native/checksums.ts";
 import { repoPath, runDeno } from "./_helpers.ts";
 
 const BUILD = repoPath("zig/zig-out/lib/liblmm.so");
@@ -220,16 +220,20 @@ Deno.test("the whole chain from a package without a build: loadLibrary downloads
   const root = Deno.makeTempDirSync({ prefix: "lmm-pkg-" });
   const sum = sha256(Deno.readFileSync(BUILD));
   try {
-    Deno.mkdirSync(join(root, "pkg/ffi"), { recursive: true });
+    Deno.mkdirSync(join(root, "pkg/ffi/native"), { recursive: true });
     Deno.copyFileSync(repoPath("mod.ts"), join(root, "pkg/mod.ts"));
-    for (const entry of Deno.readDirSync(repoPath("ffi"))) {
-      Deno.copyFileSync(repoPath(`ffi/${entry.name}`), join(root, "pkg/ffi", entry.name));
+    for (const dir of ["ffi", "ffi/native"]) {
+      for (const entry of Deno.readDirSync(repoPath(dir))) {
+        if (entry.isFile) {
+          Deno.copyFileSync(repoPath(`${dir}/${entry.name}`), join(root, "pkg", dir, entry.name));
+        }
+      }
     }
     const moduleUrl = `file://${join(root, "pkg/mod.ts")}`;
     const cacheDir = join(root, "cache");
     await withServer(async (base, hits) => {
       Deno.writeTextFileSync(
-        join(root, "pkg/ffi/checksums.ts"),
+        join(root, "pkg/ffi/native/checksums.ts"),
         `export const LIBRARY_VERSION = "${LIBRARY_VERSION}";\n` +
           `export const DOWNLOAD_BASE = "${base}/good";\n` +
           `export const LIBRARY_SHA256: Readonly<Record<string, string>> = { "${FILE}": "${sum}" };\n`,

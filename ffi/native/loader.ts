@@ -25,9 +25,9 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DOWNLOAD_BASE, LIBRARY_SHA256, LIBRARY_VERSION } from "./checksums.ts";
-import { envGet, isPermissionError } from "./env.ts";
-import { LmmError } from "./errors.ts";
-import { ABI_VERSION } from "./layout.ts";
+import { envGet, isPermissionError } from "../env.ts";
+import { LmmError } from "../errors.ts";
+import { ABI_VERSION } from "./abi.ts";
 import { type LmmSymbols, symbols } from "./symbols.ts";
 
 /**
@@ -360,7 +360,7 @@ export function defaultCacheDir(): string | undefined {
 
 /** The repository build output next to this module, if it is a local file. */
 function buildPath(): string | undefined {
-  const url = new URL("../zig/zig-out/lib/liblmm.so", import.meta.url);
+  const url = new URL("../../zig/zig-out/lib/liblmm.so", import.meta.url);
   return url.protocol === "file:" ? fileURLToPath(url) : undefined;
 }
 
