@@ -46,11 +46,14 @@ export {
   type Family,
   Heap,
   type HeapBlock,
+  type HeapMemory,
   type HeapOptions,
   type HeapPage,
   type HeapStats,
 } from "./ffi/heap.ts";
 export { LmmError, type LmmErrorCode, type LmmErrorOptions } from "./ffi/errors.ts";
+export { STATUS } from "./ffi/native/abi.ts";
+export type { Window } from "./ffi/arena.ts";
 export {
   type LibraryInfo,
   libraryInfo,

@@ -2,7 +2,8 @@
  * The one place where LMM status codes become exceptions.
  *
  * Every status of the C ABI (`LMM_E_*` in `zig/include/lmm.h`) has a stable
- * string code here: the name without its `LMM_E_` prefix. The TypeScript
+ * string code here: the name without its `LMM_E_` prefix. Codes and messages
+ * come from the generated table (`native/abi.ts`, from `zig/src/abi.zig`). The TypeScript
  * layer adds the codes the engine cannot know: `FOREIGN_HEAP` (the address
  * belongs to another open heap), `CLOSED` (use after `close()`) and the
  * loader's `LOAD_FAILED`, `DOWNLOAD_FAILED`, `CHECKSUM_MISMATCH`,
@@ -10,6 +11,8 @@
  *
  * @module
  */
+
+import { STATUS, Status } from "./native/abi.ts";
 
 /**
  * Every `code` an {@linkcode LmmError} can carry.
@@ -28,25 +31,7 @@
  * ```
  */
 export type LmmErrorCode =
-  | "NOMEM"
-  | "BAD_HANDLE"
-  | "DESTROYED"
-  | "UNKNOWN_FAMILY"
-  | "DUPLICATE_NAME"
-  | "NAME_TOO_LONG"
-  | "BAD_NAME"
-  | "ZERO_SIZE"
-  | "OVERFLOW"
-  | "BAD_SIZE"
-  | "NOT_OWNED"
-  | "INTERIOR"
-  | "DOUBLE_FREE"
-  | "CORRUPTED"
-  | "BAD_CONFIG"
-  | "BUFFER_TOO_SMALL"
-  | "INVALID_ARG"
-  | "BAD_ADDRESS"
-  | "SITE_LIMIT"
+  | Exclude<(typeof STATUS)[number][0], "OK">
   | "UNKNOWN"
   | "FOREIGN_HEAP"
   | "CLOSED"
@@ -55,76 +40,13 @@ export type LmmErrorCode =
   | "CHECKSUM_MISMATCH"
   | "ABI_MISMATCH";
 
-/**
- * Status numbers of the C ABI, indexed by status: `[code, message]`.
- * The numbers are stable (they cross the FFI boundary); a test checks this
- * table against the library's own `lmm_status_name`.
- */
-const STATUS: readonly (readonly [LmmErrorCode, string])[] = [
-  ["UNKNOWN", "Success."], // 0 = LMM_OK, never thrown
-  ["NOMEM", "The kernel refused memory (mmap failed)."],
-  ["BAD_HANDLE", "Not a heap handle."],
-  ["DESTROYED", "The heap was destroyed."],
-  ["UNKNOWN_FAMILY", "No family with that id or name."],
-  ["DUPLICATE_NAME", "A family of that name is registered already."],
-  ["NAME_TOO_LONG", "The family name is longer than 63 bytes."],
-  ["BAD_NAME", "The name is empty or contains a NUL or control byte."],
-  ["ZERO_SIZE", "The structure size or the number of units is 0."],
-  [
-    "OVERFLOW",
-    "units × structure size overflows or exceeds the largest request (64 TiB).",
-  ],
-  [
-    "BAD_SIZE",
-    "The size or number of units is not a non-negative integer (NaN, infinite, negative or fractional).",
-  ],
-  [
-    "NOT_OWNED",
-    "The address is not a block this heap gave out.",
-  ],
-  [
-    "INTERIOR",
-    "The address points inside a live block, not at its start.",
-  ],
-  ["DOUBLE_FREE", "The block at that address is free already."],
-  ["CORRUPTED", "A meta block failed its integrity check."],
-  ["BAD_CONFIG", "Bad heap configuration."],
-  ["BUFFER_TOO_SMALL", "The output buffer is too small."],
-  ["INVALID_ARG", "An invalid argument."],
-  [
-    "BAD_ADDRESS",
-    "The address is not a non-negative integer below 2^53 (NaN, negative or fractional).",
-  ],
-  ["SITE_LIMIT", "The heap's allocation-site table is full."],
-];
-
 /** Status the engine uses for "success". */
 export const LMM_OK = 0;
 /** Number of statuses the C ABI defines (`LMM_STATUS_COUNT`). */
 export const STATUS_COUNT: number = STATUS.length;
 
-/** Status numbers by name, for the few places that branch on one. */
-export const Status = {
-  NOMEM: 1,
-  BAD_HANDLE: 2,
-  DESTROYED: 3,
-  UNKNOWN_FAMILY: 4,
-  DUPLICATE_NAME: 5,
-  NAME_TOO_LONG: 6,
-  BAD_NAME: 7,
-  ZERO_SIZE: 8,
-  OVERFLOW: 9,
-  BAD_SIZE: 10,
-  NOT_OWNED: 11,
-  INTERIOR: 12,
-  DOUBLE_FREE: 13,
-  CORRUPTED: 14,
-  BAD_CONFIG: 15,
-  BUFFER_TOO_SMALL: 16,
-  INVALID_ARG: 17,
-  BAD_ADDRESS: 18,
-  SITE_LIMIT: 19,
-} as const;
+/** Status numbers by code, for the few places that branch on one. */
+export { Status };
 
 /**
  * Options of the {@linkcode LmmError} constructor.
@@ -196,13 +118,18 @@ export class LmmError extends Error {
  */
 export function statusCode(status: number): LmmErrorCode {
   const entry = status > 0 && status < STATUS.length ? STATUS[status] : undefined;
-  return entry === undefined ? "UNKNOWN" : entry[0];
+  return entry === undefined ? "UNKNOWN" : entry[0] as LmmErrorCode;
 }
 
-/** The default sentence describing a status (used in error messages). */
+/**
+ * The engine's sentence describing a status (used in error messages).
+ *
+ * @param status A status number.
+ * @returns Its message, lower case and without a final period, to follow a context and a colon.
+ */
 export function statusMessage(status: number): string {
   const entry = status > 0 && status < STATUS.length ? STATUS[status] : undefined;
-  return entry === undefined ? `Unknown LMM status ${status}.` : entry[1];
+  return entry === undefined ? `unknown LMM status ${status}` : entry[1];
 }
 
 /**
@@ -216,7 +143,7 @@ export function statusError(status: number, context?: string): LmmError {
   const message = statusMessage(status);
   return new LmmError(
     statusCode(status),
-    context === undefined ? message : `${context}: ${message}`,
+    context === undefined ? message[0].toUpperCase() + message.slice(1) : `${context}: ${message}`,
     { status },
   );
 }

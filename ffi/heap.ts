@@ -12,8 +12,8 @@
  * | ---------------------- | ------------------------------------------ |
  * | `alloc`, `free`        | O(log n) + one FFI call (~tens of ns)       |
  * | `realloc`              | O(log n) + copy when the block moves        |
- * | `sizeOf`, `familyOf`   | O(1), one FFI call                          |
- * | `bytes`, `view`        | one FFI call + a new ArrayBuffer (~1 µs)    |
+ * | `sizeOf`, `bytes`, `view` | O(1), no FFI call: the meta block is read and verified in TypeScript |
+ * | `familyOf`, `blockInfo` | O(1), one FFI call                        |
  * | `alloc` + `trackSites` | + a stack capture (µs)                      |
  * | `stats`, `blocks`, `leaks`, `check`, `report` | O(blocks)            |
  *
@@ -22,6 +22,7 @@
 
 import { hex, LmmError, Status, statusCode, statusMessage, unwrap } from "./errors.ts";
 import {
+  ABI_VERSION,
   ALL_FAMILIES,
   BLOCK_FREE,
   BlockInfo as BlockInfoLayout,
@@ -30,19 +31,21 @@ import {
   Config,
   DEFAULT_PAGE_CACHE,
   DEFAULT_PAGE_SIZE,
+  DEFAULT_RESERVE,
   FamilyInfo,
+  HEAP_KEEP_ARENAS,
   HEAP_NO_LOCK,
   MAX_BYTES,
   PageInfo,
   Stats,
-  u64,
   WALK_LIVE_ONLY,
 } from "./native/abi.ts";
 import { lib } from "./native/loader.ts";
+import { ArenaMemory, releaseArenas, type Window } from "./arena.ts";
 import { addHeap, openHeaps, removeHeap } from "./registry.ts";
 import { armExitReport, buildReport } from "./report.ts";
 import type { FamilyReport, LeaksReport, Report, TotalsReport } from "./report_types.ts";
-import { listRecords, type RawStats, STATS_U64, statsFields } from "./records.ts";
+import { listRecords, type RawStats, STATS_U64, statsFields, u64 } from "./records.ts";
 import { callerSite } from "./sites.ts";
 import type { LmmSymbols } from "./native/symbols.ts";
 import { closedError, encodeName, errorOf, isAddress, unitsError } from "./validate.ts";
@@ -63,8 +66,14 @@ import { closedError, encodeName, errorOf, isAddress, unitsError } from "./valid
 export interface HeapOptions {
   /** VM page size in bytes: a power of two from 4 KiB to 1 GiB (default 64 KiB). */
   pageSize?: number;
-  /** Empty VM pages kept for reuse instead of `munmap` (default 4; 0 = none). */
+  /** Empty VM pages kept for reuse instead of being given back (default 4; 0 = none). */
   pageCache?: number;
+  /**
+   * Address space of the heap's first arena in bytes (default 4 GiB). It
+   * costs no memory; a heap that outgrows it continues in further arenas.
+   * Every address of the first arena is in `heap.memory`.
+   */
+  reserve?: number;
   /** Record the `file:line` that allocated each block, for `leaks()` (slow: a stack capture per alloc). */
   trackSites?: boolean;
   /** A label shown in reports. */
@@ -216,13 +225,33 @@ let S: LmmSymbols;
 
 /** Heap handles still to destroy when their `Heap` is garbage collected. */
 const finalizer = new FinalizationRegistry<
-  { handle: Deno.PointerObject; id: number }
+  { handle: Deno.PointerObject; id: number; arenas: Parameters<typeof releaseArenas>[0] }
 >(
-  ({ handle, id }) => {
+  ({ handle, id, arenas }) => {
     removeHeap(id);
     S.lmm_heap_release(handle);
+    releaseArenas(arenas);
   },
 );
+
+/**
+ * The memory of a heap's first arena, for code that reads and writes it
+ * without a call per access: `view.getFloat64(address - base, true)`.
+ * Every block of a heap whose data fits its `reserve` lies in it; `locate`
+ * finds any address of the heap.
+ */
+export interface HeapMemory {
+  /** A DataView over the arena; offset 0 is address `base`. */
+  readonly view: DataView;
+  /** The same bytes. */
+  readonly bytes: Uint8Array;
+  /** Address of the arena's first byte. */
+  readonly base: number;
+  /** Address one past its last byte (equal to `base` once the heap is closed). */
+  readonly end: number;
+  /** The arena holding `[address, address + size)`, for addresses outside the first. */
+  locate(address: number, size: number): Window;
+}
 
 /**
  * A heap of VM pages, split into blocks served worst fit per page family.
@@ -250,6 +279,7 @@ const finalizer = new FinalizationRegistry<
  */
 export class Heap {
   #handle: Deno.PointerObject | null;
+  readonly #memory: ArenaMemory;
   readonly #id: number;
   readonly #label: string;
   readonly #pageSize: number;
@@ -293,14 +323,24 @@ export class Heap {
         { status: Status.BAD_CONFIG },
       );
     }
+    const reserve = options.reserve ?? DEFAULT_RESERVE;
+    if (!Number.isInteger(reserve) || reserve < 1 || reserve > MAX_BYTES) {
+      throw new LmmError(
+        "BAD_CONFIG",
+        `new Heap(): reserve ${reserve} is not an integer from 1 to 2^46`,
+        { status: Status.BAD_CONFIG },
+      );
+    }
     const config = new Uint8Array(Config.SIZE);
     const view = new DataView(config.buffer);
     S.lmm_config_default(config);
     view.setBigUint64(Config.page_size, BigInt(pageSize), true);
     view.setUint32(Config.page_cache, pageCache, true);
+    view.setBigUint64(Config.reserve, BigInt(reserve), true);
     // A Heap belongs to one isolate and its handle never leaves this object,
-    // so one thread at a time uses it: the engine's lock can be skipped.
-    view.setUint32(Config.flags, HEAP_NO_LOCK, true);
+    // so one thread at a time uses it: the engine's lock can be skipped. Its
+    // arenas outlive it until no view can reach them (see arena.ts).
+    view.setUint32(Config.flags, HEAP_NO_LOCK | HEAP_KEEP_ARENAS, true);
     const out = new BigUint64Array(1);
     unwrap(
       S.lmm_heap_create(config, new Uint8Array(out.buffer)),
@@ -313,13 +353,19 @@ export class Heap {
       });
     }
     this.#handle = handle;
+    try {
+      this.#memory = new ArenaMemory(S, () => this.#live("memory"));
+    } catch (e) {
+      S.lmm_heap_release(handle);
+      throw e;
+    }
     this.#id = nextHeapId++;
     this.#label = options.label ?? "";
     this.#pageSize = pageSize;
     this.#trackSites = options.trackSites ?? false;
     this.#loadFamilies();
     addHeap(this.#id, this);
-    finalizer.register(this, { handle, id: this.#id }, this);
+    finalizer.register(this, { handle, id: this.#id, arenas: this.#memory.lives }, this);
     armExitReport();
   }
 
@@ -346,6 +392,28 @@ export class Heap {
   /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#handle === null;
+  }
+
+  /**
+   * The heap's memory as one DataView (its first arena), for hot loops that
+   * read and write blocks without a call per access. Views made from it
+   * stay safe to use after `free()` and `close()`: the range stays mapped
+   * (reading zeros or old data) until no view can reach it.
+   *
+   * @example Write a block through the heap's memory
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * const p = heap.allocBytes(16);
+   * const { view, base } = heap.memory;
+   * view.setFloat64(p - base, 2.5, true);
+   * assert.equal(heap.view(p).getFloat64(0, true), 2.5);
+   * ```
+   */
+  get memory(): HeapMemory {
+    return this.#memory;
   }
 
   // ── Families ─────────────────────────────────────────────────────────────
@@ -625,7 +693,8 @@ export class Heap {
    * @throws {LmmError} like `free` for a bad address; `CLOSED`.
    */
   bytes(address: number): Uint8Array {
-    return new Uint8Array(this.#buffer(address, "bytes"));
+    const w = this.#window(address, "bytes");
+    return new Uint8Array(w.view.buffer, w.offset, this.#size);
   }
 
   /**
@@ -648,7 +717,8 @@ export class Heap {
    * @throws {LmmError} like `free` for a bad address; `CLOSED`.
    */
   view(address: number): DataView {
-    return new DataView(this.#buffer(address, "view"));
+    const w = this.#window(address, "view");
+    return new DataView(w.view.buffer, w.offset, this.#size);
   }
 
   /**
@@ -669,13 +739,7 @@ export class Heap {
    * @throws {LmmError} like `free` for a bad address; `CLOSED`.
    */
   pointer(address: number): Deno.PointerValue {
-    const h = this.#live("pointer");
-    const context = `pointer(${hex(address)})`;
-    if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
-    const status = S.lmm_validate_f64(h, address);
-    if (status !== 0) {
-      throw this.#addressError(-status, address, context);
-    }
+    this.#requested(address, "pointer");
     return Deno.UnsafePointer.create(BigInt(address));
   }
 
@@ -696,12 +760,7 @@ export class Heap {
    * @throws {LmmError} like `free` for a bad address; `CLOSED`.
    */
   sizeOf(address: number): number {
-    const h = this.#live("sizeOf");
-    const context = `sizeOf(${hex(address)})`;
-    if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
-    const size = S.lmm_size_f64(h, address);
-    if (size < 0) throw this.#addressError(-size, address, context);
-    return size;
+    return this.#requested(address, "sizeOf");
   }
 
   /**
@@ -821,8 +880,10 @@ export class Heap {
           : 1 - largestPerFamily / totals.free_bytes,
         cachedPages: totals.cached_pages,
         cachedBytes: totals.cached_bytes,
-        mmapCount: totals.mmap_count,
-        munmapCount: totals.munmap_count,
+        pagesTaken: totals.pages_taken,
+        pagesReturned: totals.pages_returned,
+        reservedBytes: totals.reserved_bytes,
+        arenas: totals.arenas,
       },
       families,
     };
@@ -1071,8 +1132,11 @@ export class Heap {
     finalizer.unregister(this);
     removeHeap(this.#id);
     // The handle is never used again (#handle is null now), so no tombstone
-    // needs to stay behind for it: the heap's own page goes back too.
-    unwrap(S.lmm_heap_release(h), "close()");
+    // needs to stay behind for it: the heap's own page goes back too. The
+    // arenas stay mapped until no view can reach them.
+    const status = S.lmm_heap_release(h);
+    this.#memory.release();
+    unwrap(status, "close()");
   }
 
   /** Same as `close()`, for `using heap = new Heap()`. */
@@ -1175,16 +1239,32 @@ export class Heap {
     return errorOf(status, context);
   }
 
-  #buffer(address: number, operation: string): ArrayBuffer {
-    const h = this.#live(operation);
+  /** Size found by the last `#window` (saves an object per call). */
+  #size = 0;
+
+  /**
+   * Requested bytes of the live block at `address`, read from its meta block
+   * in the arena (no native call); the engine says why when there is none.
+   */
+  #requested(address: number, operation: string): number {
+    if (this.#handle === null) throw closedError(operation);
+    const size = this.#memory.requested(address);
+    if (size >= 0) return size;
     const context = `${operation}(${hex(address)})`;
     if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
-    const size = S.lmm_size_f64(h, address);
-    if (size < 0) throw this.#addressError(-size, address, context);
-    return Deno.UnsafePointerView.getArrayBuffer(
-      Deno.UnsafePointer.create(BigInt(address))!,
-      size,
-    );
+    const status = S.lmm_validate_f64(this.#handle, address);
+    throw this.#addressError(status === 0 ? Status.CORRUPTED : -status, address, context);
+  }
+
+  /** Where the live block at `address` is; its requested size in `#size`. */
+  #window(address: number, operation: string): Window {
+    this.#size = this.#requested(address, operation);
+    const m = this.#memory;
+    const offset = address - m.base;
+    if (offset >= 0 && address + this.#size <= m.end) {
+      return { view: m.view, bytes: m.bytes, offset };
+    }
+    return m.locate(address, this.#size);
   }
 
   #readStats(h: Deno.PointerObject, family: number): RawStats {
@@ -1192,11 +1272,13 @@ export class Heap {
     const view = this.#statsView;
     buffer.fill(0);
     view.setUint32(Stats.size, Stats.SIZE, true);
-    view.setUint32(Stats.version, 1, true);
+    view.setUint32(Stats.version, ABI_VERSION, true);
     unwrap(S.lmm_stats(h, family, buffer), `stats(family ${family})`);
     const raw = {} as RawStats;
     for (const key of STATS_U64) raw[key] = u64(view, Stats[key]);
     raw.families = view.getUint32(Stats.families, true);
+    raw.alignment = view.getUint32(Stats.alignment, true);
+    raw.poisoned = view.getUint32(Stats.poisoned, true);
     return raw;
   }
 

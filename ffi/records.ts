@@ -6,36 +6,25 @@
  */
 
 import { Status, statusError, unwrap } from "./errors.ts";
+import { STATS_U64 } from "./native/abi.ts";
 import type { StatsFields } from "./report_types.ts";
 
-/** The `uint64_t` fields of `lmm_stats_t`, by their C names. */
-export const STATS_U64 = [
-  "struct_size",
-  "pages",
-  "bytes_mapped",
-  "cached_pages",
-  "cached_bytes",
-  "total_blocks",
-  "free_blocks",
-  "occupied_blocks",
-  "app_bytes",
-  "peak_app_bytes",
-  "occupied_bytes",
-  "free_bytes",
-  "header_bytes",
-  "largest_free",
-  "hard_frag_bytes",
-  "soft_frag_blocks",
-  "soft_frag_bytes",
-  "alloc_count",
-  "free_count",
-  "realloc_count",
-  "mmap_count",
-  "munmap_count",
-] as const;
+export { STATS_U64 };
+
+/**
+ * Reads a `uint64_t` as a number (exact below 2^53, which every count,
+ * size and x86-64 user address is).
+ */
+export function u64(view: DataView, offset: number): number {
+  return view.getUint32(offset, true) +
+    view.getUint32(offset + 4, true) * 0x1_0000_0000;
+}
 
 /** `lmm_stats_t` as numbers, by C field name. */
-export type RawStats = Record<(typeof STATS_U64)[number] | "families", number>;
+export type RawStats = Record<
+  (typeof STATS_U64)[number] | "families" | "alignment" | "poisoned",
+  number
+>;
 
 /** The report's statistics fields from a raw `lmm_stats_t`. */
 export function statsFields(raw: RawStats): StatsFields {

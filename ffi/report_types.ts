@@ -146,10 +146,14 @@ export interface TotalsReport extends StatsFields {
   cachedPages: number;
   /** Their bytes. */
   cachedBytes: number;
-  /** Pages mapped since the heap was created. */
-  mmapCount: number;
-  /** Pages returned since the heap was created. */
-  munmapCount: number;
+  /** Pages placed since the heap was created. */
+  pagesTaken: number;
+  /** Pages given back to the kernel since the heap was created. */
+  pagesReturned: number;
+  /** Address space reserved for the heap's arenas (costs no memory by itself). */
+  reservedBytes: number;
+  /** Arenas reserved. */
+  arenas: number;
 }
 
 /**

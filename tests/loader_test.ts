@@ -1,5 +1,6 @@
 // The loader's paths: LMM_LIB, the repository build, the download cache and the download
 // itself (against a local HTTP server: good file, wrong checksum, 404, unreachable URL).
+import { ABI_VERSION } from "../ffi/native/abi.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Heap, libraryInfo, LmmError } from "../mod.ts";
@@ -81,9 +82,9 @@ function closedPort(): number {
 Deno.test("this process loaded the repository build (or LMM_LIB)", () => {
   new Heap().close();
   const info = libraryInfo()!;
-  assert.equal(info.abiVersion, 1);
+  assert.equal(info.abiVersion, ABI_VERSION);
   if (Deno.env.get("LMM_LIB")) assert.equal(info.source, "env");
-  else assert.deepEqual(info, { path: BUILD, source: "build", abiVersion: 1 });
+  else assert.deepEqual(info, { path: BUILD, source: "build", abiVersion: ABI_VERSION });
 });
 
 Deno.test("open: a missing file or a non-library → LOAD_FAILED with the cause", () => {
@@ -98,13 +99,16 @@ Deno.test("open: a missing file or a non-library → LOAD_FAILED with the cause"
     });
   }
   const { library, info } = open(BUILD, "option");
-  assert.equal(info.abiVersion, 1);
+  assert.equal(info.abiVersion, ABI_VERSION);
   library.close();
 });
 
 Deno.test("LMM_LIB: used when set, an error (never a fallback) when wrong", async () => {
   const good = await load(["--allow-ffi", "--allow-env", "--allow-read"], { LMM_LIB: BUILD });
-  assert.deepEqual(good, { ok: true, info: { path: BUILD, source: "env", abiVersion: 1 } });
+  assert.deepEqual(good, {
+    ok: true,
+    info: { path: BUILD, source: "env", abiVersion: ABI_VERSION },
+  });
   const bad = await load(["--allow-ffi", "--allow-env", "--allow-read"], {
     LMM_LIB: "/nonexistent/liblmm.so",
   });
@@ -116,7 +120,10 @@ Deno.test("LMM_LIB: used when set, an error (never a fallback) when wrong", asyn
 
 Deno.test("the repository build is found next to the module when LMM_LIB is unset", async () => {
   const result = await load(["--allow-ffi", "--allow-env", "--allow-read"], {});
-  assert.deepEqual(result, { ok: true, info: { path: BUILD, source: "build", abiVersion: 1 } });
+  assert.deepEqual(result, {
+    ok: true,
+    info: { path: BUILD, source: "build", abiVersion: ABI_VERSION },
+  });
 });
 
 Deno.test("permissions: no env permission → LMM_LIB is not read (no prompt); no ffi → NotCapable passes through", async () => {
@@ -143,7 +150,7 @@ Deno.test("download: verified, atomic, cached; reused without the network", asyn
       assert.deepEqual(listFiles(cacheDir), [`${LIBRARY_VERSION}/${FILE}`], "no temp file left");
       assert.equal(sha256(Deno.readFileSync(path)), sum);
       const { library, info } = open(path, "download");
-      assert.equal(info.abiVersion, 1);
+      assert.equal(info.abiVersion, ABI_VERSION);
       library.close();
       assert.equal(hits(), 1);
       // A verified cached copy is reused: no request at all.
@@ -247,7 +254,11 @@ Deno.test("the whole chain from a package without a build: loadLibrary downloads
       const downloaded = await load(["-A"], env, ["async", moduleUrl]);
       assert.deepEqual(downloaded, {
         ok: true,
-        info: { path: join(cacheDir, LIBRARY_VERSION, FILE), source: "download", abiVersion: 1 },
+        info: {
+          path: join(cacheDir, LIBRARY_VERSION, FILE),
+          source: "download",
+          abiVersion: ABI_VERSION,
+        },
       });
       assert.equal(hits(), 1);
       // Later processes load it from the cache, synchronously, without the network.

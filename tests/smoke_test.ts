@@ -1,4 +1,5 @@
 // Smoke test: the library loads, one block is allocated and freed.
+import { ABI_VERSION } from "../ffi/native/abi.ts";
 import assert from "node:assert/strict";
 import { Heap, libraryInfo } from "../mod.ts";
 
@@ -9,5 +10,5 @@ Deno.test("smoke: load the library, allocate and free one block", () => {
   assert.equal(address % 16, 0);
   heap.free(address);
   heap.check();
-  assert.equal(libraryInfo()?.abiVersion, 1);
+  assert.equal(libraryInfo()?.abiVersion, ABI_VERSION);
 });

@@ -6,6 +6,7 @@
 //!   zig build                      zig-out/lib/liblmm.so and zig-out/include/lmm.h
 //!   zig build test                 every file's tests, in Debug and ReleaseSafe
 //!   zig build test -Dtest-filter=worst -Dfuzz-ops=1000000 -Dfuzz-seeds=100
+//!   zig build gen-abi -- ts        print a derived copy of the ABI (src/gen_abi.zig)
 
 const std = @import("std");
 
@@ -29,6 +30,16 @@ pub fn build(b: *std.Build) void {
             // libc's memset/memcpy (vectorised) zero and move blocks; the
             // engine itself calls the kernel directly.
             .link_libc = true,
+        }),
+    });
+
+    // The ABI generator (see src/gen_abi.zig), run by `deno task gen-abi`.
+    const gen_abi = b.addExecutable(.{
+        .name = "lmm-gen-abi",
+        .root_module = b.createModule(.{
+            .root_source_file = b.path("src/gen_abi.zig"),
+            .target = b.graph.host,
+            .optimize = .Debug,
         }),
     });
 
@@ -58,4 +69,9 @@ pub fn build(b: *std.Build) void {
 
     const test_step = b.step("test", "Run every file's tests in Debug and ReleaseSafe");
     for (test_runs) |run| test_step.dependOn(&run.step);
+
+    const gen_step = b.step("gen-abi", "Print a derived copy of the ABI: zig build gen-abi -- ts|defines|asserts");
+    const gen_run = b.addRunArtifact(gen_abi);
+    if (b.args) |args| gen_run.addArgs(args);
+    gen_step.dependOn(&gen_run.step);
 }

@@ -74,7 +74,7 @@ export interface LibraryInfo {
  * import assert from "node:assert/strict";
  *
  * const info = await loadLibrary({ downloadBase: "https://example.invalid/lmm", download: false });
- * assert.equal(info.abiVersion, 1); // found locally: no download attempted
+ * assert.equal(info.abiVersion, 2); // found locally: no download attempted
  * ```
  */
 export interface LoadOptions {
@@ -130,7 +130,7 @@ export function lib(): LmmSymbols {
  * import assert from "node:assert/strict";
  *
  * new Heap().close();
- * assert.equal(libraryInfo()?.abiVersion, 1);
+ * assert.equal(libraryInfo()?.abiVersion, 2);
  * ```
  *
  * @returns Path, source and ABI version, or `undefined`.
@@ -152,7 +152,7 @@ export function libraryInfo(): LibraryInfo | undefined {
  * import assert from "node:assert/strict";
  *
  * const info = await loadLibrary();
- * assert.equal(info.abiVersion, 1);
+ * assert.equal(info.abiVersion, 2);
  * using heap = new Heap();
  * ```
  *

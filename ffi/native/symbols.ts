@@ -68,6 +68,29 @@ export const symbols = {
     ],
     result: "i32",
   },
+  lmm_heap_info: {
+    parameters: [
+      "pointer", // lmm_heap_t *heap
+      "buffer", // lmm_heap_info_t *out
+    ],
+    result: "i32",
+  },
+  lmm_heap_arenas: {
+    parameters: [
+      "pointer", // lmm_heap_t *heap
+      "buffer", // lmm_arena_info_t *buf
+      "u64", // uint64_t cap (BigInt)
+      "buffer", // uint64_t *out_count
+    ],
+    result: "i32",
+  },
+  lmm_arena_unmap: {
+    parameters: [
+      "pointer", // void *base
+      "u64", // uint64_t len (BigInt)
+    ],
+    result: "i32",
+  },
 
   // ── Families ─────────────────────────────────────────────────────────────
   lmm_register: {
@@ -254,7 +277,7 @@ export const symbols = {
       "pointer", // lmm_heap_t *heap
       "f64", // double addr
     ],
-    result: "f64", // double usable bytes, or -status
+    result: "f64", // double requested bytes, or -status
   },
   lmm_family_of_f64: {
     parameters: [

@@ -1,17 +1,25 @@
 /*
  * lmm.h — the C ABI of LMM, a Linux heap memory manager.
  *
- * LMM takes VM pages from the kernel with mmap, keeps a doubly-linked chain of
- * meta blocks in each page guarding its data blocks (split on allocation,
- * coalesce on free), serves each request worst fit (the largest free block of
- * the family, from a max-heap), returns empty pages with munmap and accounts for
- * every byte by page family: a structure registered by name and size.
+ * LMM reserves address space for each heap (an arena, mmap MAP_NORESERVE),
+ * places VM pages in it, keeps a doubly-linked chain of 16-byte meta blocks in
+ * each page guarding its data blocks (split on allocation, coalesce on free),
+ * serves each request worst fit (the largest free block of the family, from a
+ * max-heap), gives empty pages' memory back to the kernel (madvise DONTNEED)
+ * and accounts for every byte by page family: a structure registered by name
+ * and size.
  *
  * Conventions
  * - Every function that can fail returns an `int` status: LMM_OK (0) or one of
  *   the LMM_E_* codes below. A failed call leaves the heap unchanged.
  * - Outputs go through pointer parameters, which may not be NULL unless said.
- * - Memory handed out is zeroed (calloc semantics) and 16-byte aligned.
+ * - Memory handed out is zeroed (calloc semantics) and 16-byte aligned (blocks
+ *   of a family whose struct size is not a multiple of 16: 8-byte aligned, all
+ *   such a struct can need).
+ * - Damage poisons a heap: once a meta block or page header fails its keyed
+ *   check, the call returns LMM_E_CORRUPTED and every later call that would
+ *   touch the heap's memory returns LMM_E_POISONED (lmm_check gives the reason);
+ *   statistics stay readable and destroying the heap still frees everything.
  * - A heap is safe to share between threads: every call takes the heap's lock
  *   (unless it was created with LMM_HEAP_NO_LOCK).
  * - The *_f64 functions are the same operations shaped for FFI callers whose
@@ -29,42 +37,58 @@
 extern "C" {
 #endif
 
-#define LMM_ABI_VERSION 1u
+/* BEGIN GENERATED from zig/src/abi.zig by `deno task gen-abi` — do not edit this block. */
+#define LMM_ABI_VERSION 2u
 
 /* Status codes. Stable numbers: they cross the FFI boundary. */
-#define LMM_OK 0
-#define LMM_E_NOMEM 1            /* the kernel refused memory (mmap failed)             */
-#define LMM_E_BAD_HANDLE 2       /* NULL heap, or not a heap                           */
-#define LMM_E_DESTROYED 3        /* the heap was destroyed                             */
-#define LMM_E_UNKNOWN_FAMILY 4   /* no family with that id or name                     */
-#define LMM_E_DUPLICATE_NAME 5   /* a family of that name is registered already        */
-#define LMM_E_NAME_TOO_LONG 6    /* name longer than LMM_NAME_MAX bytes                */
-#define LMM_E_BAD_NAME 7         /* empty name, or a NUL/control byte in it            */
-#define LMM_E_ZERO_SIZE 8        /* structure size 0, or 0 units                       */
-#define LMM_E_OVERFLOW 9         /* units x size overflows, or is beyond LMM_MAX_BYTES */
-#define LMM_E_BAD_SIZE 10        /* a size/units double that is NaN, infinite, negative or fractional */
-#define LMM_E_NOT_OWNED 11       /* the address is not a block this heap gave out      */
-#define LMM_E_INTERIOR 12        /* the address points inside a live block, not at its start */
-#define LMM_E_DOUBLE_FREE 13     /* the block at that address is free already (also: its page was
-                                    returned to the kernel recently, one of the last 32)       */
-#define LMM_E_CORRUPTED 14       /* a meta block failed its integrity check            */
-#define LMM_E_BAD_CONFIG 15      /* page size not a power of two in [4 KiB, 1 GiB], or bad config header */
-#define LMM_E_BUFFER_TOO_SMALL 16 /* output buffer too small; the needed count is still written */
-#define LMM_E_INVALID_ARG 17     /* a NULL output pointer or another invalid argument  */
-#define LMM_E_BAD_ADDRESS 18     /* an address double that is NaN, negative, fractional or >= 2^53 */
-#define LMM_E_SITE_LIMIT 19      /* the heap's allocation-site table is full           */
-#define LMM_STATUS_COUNT 20
+#define LMM_OK 0 /* success */
+#define LMM_E_NOMEM 1 /* the kernel refused memory or address space */
+#define LMM_E_BAD_HANDLE 2 /* not a heap handle */
+#define LMM_E_DESTROYED 3 /* the heap was destroyed */
+#define LMM_E_UNKNOWN_FAMILY 4 /* no page family with that id or name */
+#define LMM_E_DUPLICATE_NAME 5 /* a page family of that name is registered already */
+#define LMM_E_NAME_TOO_LONG 6 /* the name is longer than 63 bytes */
+#define LMM_E_BAD_NAME 7 /* the name is empty or holds a control character */
+#define LMM_E_ZERO_SIZE 8 /* a structure size or unit count of zero */
+#define LMM_E_OVERFLOW 9 /* units x structure size is beyond the 64 TiB limit */
+#define LMM_E_BAD_SIZE 10 /* a size or unit count that is not a whole positive number */
+#define LMM_E_NOT_OWNED 11 /* the address is not a block this heap gave out */
+#define LMM_E_INTERIOR 12 /* the address points inside a block, not at its start */
+#define LMM_E_DOUBLE_FREE 13 /* the block at that address is free already */
+#define LMM_E_CORRUPTED 14 /* a meta block or page header failed its integrity check: memory was overwritten (the heap is poisoned now) */
+#define LMM_E_BAD_CONFIG 15 /* a bad heap configuration: page size not a power of two from 4 KiB to 1 GiB, reserve above 64 TiB, an unknown flag, or a wrong size or version */
+#define LMM_E_BUFFER_TOO_SMALL 16 /* the output buffer is too small */
+#define LMM_E_INVALID_ARG 17 /* an invalid argument (NULL output, unknown site or size) */
+#define LMM_E_BAD_ADDRESS 18 /* an address that is not a whole number in [1, 2^53) */
+#define LMM_E_SITE_LIMIT 19 /* the heap's allocation-site table is full */
+#define LMM_E_POISONED 20 /* the heap found damage earlier and refuses to touch its memory (lmm_check says what) */
+#define LMM_E_SYSCALL 21 /* the kernel refused a system call (the heap's accounting is still exact) */
+#define LMM_STATUS_COUNT 22
 
-#define LMM_NAME_MAX 63u                 /* longest family name in bytes (no NUL)    */
-#define LMM_MAX_BYTES (1ull << 46)       /* largest single request: 64 TiB           */
-#define LMM_ALL_FAMILIES 0xFFFFFFFFu     /* family filter meaning "every family"     */
-#define LMM_BYTES_FAMILY 0u              /* the untyped family "bytes" (struct size 1) */
-#define LMM_DEFAULT_PAGE_SIZE (64u * 1024u)
-#define LMM_DEFAULT_PAGE_CACHE 4u
-#define LMM_ALIGNMENT 16u
-#define LMM_META_BLOCK_SIZE 48u   /* bytes of the meta block in front of every data block */
-#define LMM_PAGE_HEADER_SIZE 64u  /* bytes at the start of every VM page                  */
-
+#define LMM_NAME_MAX 63u /* longest family name in bytes (no NUL) */
+#define LMM_MAX_BYTES 70368744177664ull /* largest single request: 64 TiB */
+#define LMM_ALL_FAMILIES 4294967295u /* family filter meaning every family */
+#define LMM_BYTES_FAMILY 0u /* the untyped family "bytes" (struct size 1) */
+#define LMM_DEFAULT_PAGE_SIZE 65536u /* VM page size unless configured */
+#define LMM_DEFAULT_PAGE_CACHE 4u /* idle pages kept unless configured */
+#define LMM_DEFAULT_RESERVE 4294967296ull /* address space of a heap's first arena */
+#define LMM_MAX_ARENAS 32u /* arenas one heap can have */
+#define LMM_ALIGNMENT 16u /* alignment of untyped blocks and of families whose size is a multiple of 16 (others: 8) */
+#define LMM_GRANULE 8u /* block sizes and positions are multiples of it */
+#define LMM_META_BLOCK_SIZE 16u /* bytes of the meta block in front of every data block */
+#define LMM_PAGE_HEADER_SIZE 48u /* bytes at the start of every VM page */
+#define LMM_SITE_LIMIT 4194304u /* allocation sites one heap can record */
+#define LMM_HEAP_NO_LOCK 1u /* lmm_config_t.flags: one thread at a time uses the heap; calls skip its lock */
+#define LMM_HEAP_KEEP_ARENAS 2u /* lmm_config_t.flags: destroy leaves the arenas mapped for their owner to unmap */
+#define LMM_BLOCK_FREE 1u /* lmm_block_record_t.flags: the block is free */
+#define LMM_WALK_LIVE_ONLY 1u /* lmm_blocks() flag: list occupied blocks only */
+#define LMM_PAGE_FAMILY_OFFSET 4u /* offset of a page header's family id (u32) */
+#define LMM_PAGE_REQUESTED_OFFSET 24u /* offset of a large page's requested bytes (u64) */
+#define LMM_STATE_FREE 1u /* meta block state: free */
+#define LMM_STATE_OCCUPIED 2u /* meta block state: occupied */
+#define LMM_STATE_DEAD 3u /* meta block state: merged away */
+#define LMM_STATE_CACHED 4u /* meta block state: freed into a front cache */
+/* END GENERATED */
 typedef struct lmm_heap lmm_heap_t;
 
 /* Heap configuration. Fill with lmm_config_default(), then change fields. */
@@ -75,11 +99,9 @@ typedef struct lmm_config {
     uint32_t page_cache; /* empty VM pages kept idle for reuse (regular ones by any family, large
                             ones up to 32 MiB by their own); 0 = munmap at once       */
     uint32_t flags;      /* LMM_HEAP_* flags; 0 by default                                  */
+    uint64_t reserve;    /* address space of the first arena (0: LMM_DEFAULT_RESERVE, 4 GiB);
+                            costs no memory; when full the heap reserves another, twice as large */
 } lmm_config_t;
-
-/* lmm_config_t.flags: the caller guarantees that one thread at a time uses the
- * heap, so calls skip its lock (about 8 ns per alloc+free pair). */
-#define LMM_HEAP_NO_LOCK 1u
 
 /* Statistics of one family, or of the whole heap (family == LMM_ALL_FAMILIES).
  * The library fills every field, `size` and `version` included. */
@@ -108,9 +130,33 @@ typedef struct lmm_stats {
     uint64_t alloc_count;       /* successful allocations (realloc that moves counts)  */
     uint64_t free_count;        /* successful frees                                    */
     uint64_t realloc_count;     /* successful reallocs                                 */
-    uint64_t mmap_count;        /* pages mapped since creation                         */
-    uint64_t munmap_count;      /* pages returned since creation                       */
+    uint64_t pages_taken;       /* pages placed since creation                         */
+    uint64_t pages_returned;    /* pages given back since creation                     */
+    uint64_t reserved_bytes;    /* address space of the heap's arenas (heap totals)    */
+    uint64_t arenas;            /* arenas reserved (heap totals)                       */
+    uint64_t decommit_failures; /* madvise refusals: memory that stayed resident (heap totals) */
+    uint32_t alignment;         /* the family's block alignment (8 or 16); 0 for heap totals */
+    uint32_t poisoned;          /* 1 when the heap found damage (heap totals)          */
 } lmm_stats_t;
+
+/* What a foreign-function caller needs to read the heap's memory itself. */
+typedef struct lmm_heap_info {
+    uint32_t size;              /* sizeof(lmm_heap_info_t)                             */
+    uint32_t version;           /* LMM_ABI_VERSION                                     */
+    uint32_t key;               /* key of the keyed checks of meta blocks and page headers */
+    uint32_t page_size;
+    uint32_t page_header_size;  /* LMM_PAGE_HEADER_SIZE                                */
+    uint32_t meta_block_size;   /* LMM_META_BLOCK_SIZE                                 */
+    uint32_t arenas;            /* arenas reserved now                                 */
+    uint32_t flags;             /* the LMM_HEAP_* flags the heap was made with         */
+} lmm_heap_info_t;
+
+/* One arena: a range of address space where the heap's pages live. It stays
+ * mapped (readable, writable) for as long as the heap lives. */
+typedef struct lmm_arena_info {
+    uint64_t base;
+    uint64_t len;
+} lmm_arena_info_t;
 
 typedef struct lmm_family_info {
     uint32_t id;
@@ -163,14 +209,23 @@ const char *lmm_status_message(int status); /* one sentence                     
 void lmm_config_default(lmm_config_t *config);
 
 /* Heaps. A destroyed heap keeps a small tombstone so that later calls on the
- * stale handle get LMM_E_DESTROYED instead of touching freed memory. */
+ * stale handle get LMM_E_DESTROYED instead of touching freed memory; calls
+ * racing lmm_heap_destroy from other threads either complete before it or get
+ * LMM_E_DESTROYED. Destroy unmaps the heap's arenas (LMM_E_SYSCALL if the
+ * kernel refuses; the heap is destroyed all the same). */
 int lmm_heap_create(const lmm_config_t *config /* NULL: defaults */, lmm_heap_t **out);
 int lmm_heap_destroy(lmm_heap_t *heap);
 /* Destroys the heap and returns its tombstone too: for callers that never use a
- * handle again after this call (the Deno module does so); any later call on the
- * handle is undefined behaviour. */
+ * handle again after this call (the Deno module does so); any later or
+ * concurrent call on the handle is undefined behaviour. */
 int lmm_heap_release(lmm_heap_t *heap);
 int lmm_heap_trim(lmm_heap_t *heap); /* return cached empty pages to the kernel */
+int lmm_heap_info(lmm_heap_t *heap, lmm_heap_info_t *out);
+/* The heap's arenas (LMM_E_BUFFER_TOO_SMALL with *out_count set when cap is short). */
+int lmm_heap_arenas(lmm_heap_t *heap, lmm_arena_info_t *buf, uint64_t cap, uint64_t *out_count);
+/* Unmaps an arena left behind by a heap made with LMM_HEAP_KEEP_ARENAS, once
+ * nothing refers to it any more (base and len as lmm_heap_arenas gave them). */
+int lmm_arena_unmap(void *base, uint64_t len);
 
 /* Families. Ids are dense: 0 is "bytes", then 1, 2, ... in registration order. */
 int lmm_register(lmm_heap_t *heap, const char *name, uint32_t name_len, uint32_t struct_size, uint32_t *out_id);
@@ -197,7 +252,8 @@ int lmm_stats(lmm_heap_t *heap, uint32_t family, lmm_stats_t *out);
 int lmm_pages(lmm_heap_t *heap, uint32_t family, lmm_page_info_t *buf, uint64_t cap, uint64_t *out_count);
 int lmm_blocks(lmm_heap_t *heap, uint32_t family, uint32_t flags, lmm_block_record_t *buf, uint64_t cap, uint64_t *out_count);
 /* Walks every page and block and checks every invariant; on failure writes a
- * NUL-terminated reason into msg (if msg != NULL and cap > 0). */
+ * NUL-terminated reason into msg (if msg != NULL and cap > 0) and poisons the
+ * heap. A poisoned heap answers LMM_E_POISONED with the reason it was poisoned for. */
 int lmm_check(lmm_heap_t *heap, char *msg, uint32_t cap);
 
 /* FFI-shaped variants: doubles for counts and addresses, failures as -status. */
@@ -208,6 +264,93 @@ int32_t lmm_validate_f64(lmm_heap_t *heap, double addr);
 double lmm_size_f64(lmm_heap_t *heap, double addr);      /* bytes asked for (units x size), or -status */
 int32_t lmm_family_of_f64(lmm_heap_t *heap, double addr); /* family id, or -status                 */
 
+/* BEGIN GENERATED layout checks from zig/src/abi.zig — do not edit this block. */
+#ifdef __cplusplus
+#define LMM_LAYOUT_CHECK(c, m) static_assert(c, m)
+#else
+#define LMM_LAYOUT_CHECK(c, m) _Static_assert(c, m)
+#endif
+LMM_LAYOUT_CHECK(sizeof(lmm_config_t) == 32, "lmm_config_t size");
+LMM_LAYOUT_CHECK(offsetof(lmm_config_t, size) == 0, "lmm_config_t.size");
+LMM_LAYOUT_CHECK(offsetof(lmm_config_t, version) == 4, "lmm_config_t.version");
+LMM_LAYOUT_CHECK(offsetof(lmm_config_t, page_size) == 8, "lmm_config_t.page_size");
+LMM_LAYOUT_CHECK(offsetof(lmm_config_t, page_cache) == 16, "lmm_config_t.page_cache");
+LMM_LAYOUT_CHECK(offsetof(lmm_config_t, flags) == 20, "lmm_config_t.flags");
+LMM_LAYOUT_CHECK(offsetof(lmm_config_t, reserve) == 24, "lmm_config_t.reserve");
+LMM_LAYOUT_CHECK(sizeof(lmm_stats_t) == 224, "lmm_stats_t size");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, size) == 0, "lmm_stats_t.size");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, version) == 4, "lmm_stats_t.version");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, family) == 8, "lmm_stats_t.family");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, families) == 12, "lmm_stats_t.families");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, struct_size) == 16, "lmm_stats_t.struct_size");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, pages) == 24, "lmm_stats_t.pages");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, bytes_mapped) == 32, "lmm_stats_t.bytes_mapped");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, cached_pages) == 40, "lmm_stats_t.cached_pages");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, cached_bytes) == 48, "lmm_stats_t.cached_bytes");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, total_blocks) == 56, "lmm_stats_t.total_blocks");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, free_blocks) == 64, "lmm_stats_t.free_blocks");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, occupied_blocks) == 72, "lmm_stats_t.occupied_blocks");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, app_bytes) == 80, "lmm_stats_t.app_bytes");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, peak_app_bytes) == 88, "lmm_stats_t.peak_app_bytes");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, occupied_bytes) == 96, "lmm_stats_t.occupied_bytes");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, free_bytes) == 104, "lmm_stats_t.free_bytes");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, header_bytes) == 112, "lmm_stats_t.header_bytes");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, largest_free) == 120, "lmm_stats_t.largest_free");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, hard_frag_bytes) == 128, "lmm_stats_t.hard_frag_bytes");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, soft_frag_blocks) == 136, "lmm_stats_t.soft_frag_blocks");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, soft_frag_bytes) == 144, "lmm_stats_t.soft_frag_bytes");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, alloc_count) == 152, "lmm_stats_t.alloc_count");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, free_count) == 160, "lmm_stats_t.free_count");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, realloc_count) == 168, "lmm_stats_t.realloc_count");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, pages_taken) == 176, "lmm_stats_t.pages_taken");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, pages_returned) == 184, "lmm_stats_t.pages_returned");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, reserved_bytes) == 192, "lmm_stats_t.reserved_bytes");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, arenas) == 200, "lmm_stats_t.arenas");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, decommit_failures) == 208, "lmm_stats_t.decommit_failures");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, alignment) == 216, "lmm_stats_t.alignment");
+LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, poisoned) == 220, "lmm_stats_t.poisoned");
+LMM_LAYOUT_CHECK(sizeof(lmm_heap_info_t) == 32, "lmm_heap_info_t size");
+LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, size) == 0, "lmm_heap_info_t.size");
+LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, version) == 4, "lmm_heap_info_t.version");
+LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, key) == 8, "lmm_heap_info_t.key");
+LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, page_size) == 12, "lmm_heap_info_t.page_size");
+LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, page_header_size) == 16, "lmm_heap_info_t.page_header_size");
+LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, meta_block_size) == 20, "lmm_heap_info_t.meta_block_size");
+LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, arenas) == 24, "lmm_heap_info_t.arenas");
+LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, flags) == 28, "lmm_heap_info_t.flags");
+LMM_LAYOUT_CHECK(sizeof(lmm_arena_info_t) == 16, "lmm_arena_info_t size");
+LMM_LAYOUT_CHECK(offsetof(lmm_arena_info_t, base) == 0, "lmm_arena_info_t.base");
+LMM_LAYOUT_CHECK(offsetof(lmm_arena_info_t, len) == 8, "lmm_arena_info_t.len");
+LMM_LAYOUT_CHECK(sizeof(lmm_family_info_t) == 80, "lmm_family_info_t size");
+LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, id) == 0, "lmm_family_info_t.id");
+LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, name_len) == 4, "lmm_family_info_t.name_len");
+LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, struct_size) == 8, "lmm_family_info_t.struct_size");
+LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, name) == 16, "lmm_family_info_t.name");
+LMM_LAYOUT_CHECK(sizeof(lmm_page_info_t) == 48, "lmm_page_info_t size");
+LMM_LAYOUT_CHECK(offsetof(lmm_page_info_t, base) == 0, "lmm_page_info_t.base");
+LMM_LAYOUT_CHECK(offsetof(lmm_page_info_t, size) == 8, "lmm_page_info_t.size");
+LMM_LAYOUT_CHECK(offsetof(lmm_page_info_t, family) == 16, "lmm_page_info_t.family");
+LMM_LAYOUT_CHECK(offsetof(lmm_page_info_t, blocks) == 20, "lmm_page_info_t.blocks");
+LMM_LAYOUT_CHECK(offsetof(lmm_page_info_t, free_blocks) == 24, "lmm_page_info_t.free_blocks");
+LMM_LAYOUT_CHECK(offsetof(lmm_page_info_t, reserved) == 28, "lmm_page_info_t.reserved");
+LMM_LAYOUT_CHECK(offsetof(lmm_page_info_t, free_bytes) == 32, "lmm_page_info_t.free_bytes");
+LMM_LAYOUT_CHECK(offsetof(lmm_page_info_t, largest_free) == 40, "lmm_page_info_t.largest_free");
+LMM_LAYOUT_CHECK(sizeof(lmm_block_record_t) == 48, "lmm_block_record_t size");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_record_t, page) == 0, "lmm_block_record_t.page");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_record_t, addr) == 8, "lmm_block_record_t.addr");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_record_t, size) == 16, "lmm_block_record_t.size");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_record_t, requested) == 24, "lmm_block_record_t.requested");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_record_t, family) == 32, "lmm_block_record_t.family");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_record_t, site) == 36, "lmm_block_record_t.site");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_record_t, flags) == 40, "lmm_block_record_t.flags");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_record_t, reserved) == 44, "lmm_block_record_t.reserved");
+LMM_LAYOUT_CHECK(sizeof(lmm_block_info_t) == 32, "lmm_block_info_t size");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_info_t, size) == 0, "lmm_block_info_t.size");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_info_t, requested) == 8, "lmm_block_info_t.requested");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_info_t, units) == 16, "lmm_block_info_t.units");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_info_t, family) == 24, "lmm_block_info_t.family");
+LMM_LAYOUT_CHECK(offsetof(lmm_block_info_t, site) == 28, "lmm_block_info_t.site");
+/* END GENERATED */
 #ifdef __cplusplus
 }
 #endif

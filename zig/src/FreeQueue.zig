@@ -5,11 +5,13 @@
 //! Worst fit serves every request from the largest free block, so the queue
 //! must give the maximum in O(1) and insert, remove-any and pop-max in
 //! O(log n). An array heap does that with one pointer per free block; each free
-//! block stores its own index in `Block.aux`, which makes removal of an
-//! arbitrary block (a neighbour swallowed by coalescing) O(log n) with no
-//! search. Growth is the only step that can fail, so callers reserve capacity
-//! (`ensureUnusedCapacity`) before they change anything, and `insert` cannot
-//! fail.
+//! block stores its own index in its first data word (`Block.queueIndex`),
+//! which makes removal of an arbitrary block (a neighbour swallowed by
+//! coalescing) O(log n) with no search. That word lives in the arena, where
+//! a stale write can reach it, so `holds` verifies it against the slot before
+//! the heap relies on it. Growth is the only step that can fail, so callers
+//! reserve capacity (`ensureUnusedCapacity`) before they change anything, and
+//! `insert` cannot fail.
 //!
 //! | operation | cost |
 //! |---|---|
@@ -18,7 +20,7 @@
 //! | ensureUnusedCapacity | amortised O(1) |
 
 const std = @import("std");
-const Block = @import("Block.zig");
+const Block = @import("block.zig").Block;
 
 const FreeQueue = @This();
 
@@ -56,16 +58,23 @@ pub inline fn maxSize(q: *const FreeQueue) u64 {
     return if (q.len == 0) 0 else q.items[0].size;
 }
 
+/// True when `b` is in the queue at the index it records, with the size the
+/// queue knows: what `remove`, `replace` and `update` rely on.
+pub inline fn holds(q: *const FreeQueue, b: *const Block) bool {
+    const i: usize = b.queueIndex();
+    return i < q.len and q.items[i].block == b and q.items[i].size == b.size();
+}
+
 /// Adds `b` (capacity must have been reserved).
 pub fn insert(q: *FreeQueue, b: *Block) void {
     std.debug.assert(q.len < q.items.len);
     q.len += 1;
-    q.siftUp(q.len - 1, .{ .size = b.size, .block = b });
+    q.siftUp(q.len - 1, .{ .size = b.size(), .block = b });
 }
 
-/// Removes `b`, found through its recorded index.
+/// Removes `b`, found through its recorded index (verified with `holds`).
 pub fn remove(q: *FreeQueue, b: *Block) void {
-    const i: usize = b.aux;
+    const i: usize = b.queueIndex();
     std.debug.assert(i < q.len and q.items[i].block == b);
     q.len -= 1;
     if (i == q.len) return;
@@ -74,14 +83,14 @@ pub fn remove(q: *FreeQueue, b: *Block) void {
 
 /// Puts `new` where `old` was (one sift instead of a remove and an insert).
 pub fn replace(q: *FreeQueue, old: *Block, new: *Block) void {
-    const i: usize = old.aux;
+    const i: usize = old.queueIndex();
     std.debug.assert(i < q.len and q.items[i].block == old);
-    q.place(i, .{ .size = new.size, .block = new });
+    q.place(i, .{ .size = new.size(), .block = new });
 }
 
-/// Restores heap order after `b.size` changed in place.
+/// Restores heap order after the size of `b` (in the queue) changed in place.
 pub fn update(q: *FreeQueue, b: *Block) void {
-    q.place(b.aux, .{ .size = b.size, .block = b });
+    q.place(b.queueIndex(), .{ .size = b.size(), .block = b });
 }
 
 fn place(q: *FreeQueue, i: usize, s: Slot) void {
@@ -95,11 +104,11 @@ fn siftUp(q: *FreeQueue, start: usize, s: Slot) void {
         const p = q.items[parent];
         if (p.size >= s.size) break;
         q.items[i] = p;
-        p.block.aux = @intCast(i);
+        p.block.setQueueIndex(@intCast(i));
         i = parent;
     }
     q.items[i] = s;
-    s.block.aux = @intCast(i);
+    s.block.setQueueIndex(@intCast(i));
 }
 
 fn siftDown(q: *FreeQueue, start: usize, s: Slot) void {
@@ -112,18 +121,18 @@ fn siftDown(q: *FreeQueue, start: usize, s: Slot) void {
         const child = q.items[c];
         if (child.size <= s.size) break;
         q.items[i] = child;
-        child.block.aux = @intCast(i);
+        child.block.setQueueIndex(@intCast(i));
         i = c;
     }
     q.items[i] = s;
-    s.block.aux = @intCast(i);
+    s.block.setQueueIndex(@intCast(i));
 }
 
 /// Checks heap order, the recorded indices and the kept sizes; returns the
 /// first bad index.
 pub fn firstViolation(q: *const FreeQueue) ?usize {
     for (q.items[0..q.len], 0..) |s, i| {
-        if (s.block.aux != i or s.block.size != s.size) return i;
+        if (s.block.queueIndex() != i or s.block.size() != s.size) return i;
         if (i > 0 and q.items[(i - 1) / 2].size < s.size) return i;
     }
     return null;
@@ -131,9 +140,18 @@ pub fn firstViolation(q: *const FreeQueue) ?usize {
 
 const testing = std.testing;
 
-fn testBlocks(comptime n: usize) [n]Block {
-    var blocks: [n]Block = undefined;
-    for (&blocks) |*b| b.* = .{ .size = 0, .prev = null, .next = null, .aux = 0, .flags = 0, .requested = 0, .check = 0 };
+/// A block with room for its queue index (a header and one data word).
+const TestBlock = struct {
+    words: [4]u64 align(16),
+
+    fn header(t: *TestBlock) *Block {
+        return @ptrCast(&t.words);
+    }
+};
+
+fn testBlocks(comptime n: usize) [n]TestBlock {
+    var blocks: [n]TestBlock = undefined;
+    for (&blocks) |*b| b.header().init(0, 0, .free);
     return blocks;
 }
 
@@ -144,14 +162,14 @@ test "pop-max order is by decreasing size" {
     try q.ensureUnusedCapacity(testing.allocator, blocks.len);
     var prng = std.Random.DefaultPrng.init(1);
     for (&blocks) |*b| {
-        b.size = prng.random().uintLessThan(u64, 1000) * 16;
-        q.insert(b);
+        b.header().setSize(prng.random().uintLessThan(u64, 1000) * 16);
+        q.insert(b.header());
         try testing.expect(q.firstViolation() == null);
     }
     var last: u64 = std.math.maxInt(u64);
     while (q.max()) |b| {
-        try testing.expect(b.size <= last);
-        last = b.size;
+        try testing.expect(b.size() <= last);
+        last = b.size();
         q.remove(b);
         try testing.expect(q.firstViolation() == null);
     }
@@ -163,12 +181,13 @@ test "remove-any keeps heap order and indices" {
     defer q.deinit(testing.allocator);
     try q.ensureUnusedCapacity(testing.allocator, blocks.len);
     for (&blocks, 0..) |*b, i| {
-        b.size = (i * 7919) % 509;
-        q.insert(b);
+        b.header().setSize((i * 7919) % 509 * 8);
+        q.insert(b.header());
     }
     var prng = std.Random.DefaultPrng.init(2);
     while (q.len > 0) {
         const victim = q.items[prng.random().uintLessThan(usize, q.len)].block;
+        try testing.expect(q.holds(victim));
         q.remove(victim);
         try testing.expect(q.firstViolation() == null);
     }
@@ -180,16 +199,16 @@ test "update after a size change in either direction" {
     defer q.deinit(testing.allocator);
     try q.ensureUnusedCapacity(testing.allocator, blocks.len);
     for (&blocks, 0..) |*b, i| {
-        b.size = i;
-        q.insert(b);
+        b.header().setSize(i * 8);
+        q.insert(b.header());
     }
-    blocks[3].size = 1000;
-    q.update(&blocks[3]);
+    blocks[3].header().setSize(8000);
+    q.update(blocks[3].header());
     try testing.expect(q.firstViolation() == null);
-    try testing.expectEqual(&blocks[3], q.max().?);
-    blocks[3].size = 0;
-    q.update(&blocks[3]);
-    try testing.expectEqual(&blocks[49], q.max().?);
+    try testing.expectEqual(blocks[3].header(), q.max().?);
+    blocks[3].header().setSize(0);
+    q.update(blocks[3].header());
+    try testing.expectEqual(blocks[49].header(), q.max().?);
     try testing.expect(q.firstViolation() == null);
 }
 
@@ -199,11 +218,11 @@ test "replace puts a smaller block in the slot of the maximum" {
     defer q.deinit(testing.allocator);
     try q.ensureUnusedCapacity(testing.allocator, blocks.len);
     for (blocks[0..39], 0..) |*b, i| {
-        b.size = i * 16;
-        q.insert(b);
+        b.header().setSize(i * 16);
+        q.insert(b.header());
     }
-    blocks[39].size = 5;
-    q.replace(q.max().?, &blocks[39]);
+    blocks[39].header().setSize(8);
+    q.replace(q.max().?, blocks[39].header());
     try testing.expectEqual(@as(u64, 37 * 16), q.maxSize());
     try testing.expect(q.firstViolation() == null);
 }
@@ -213,7 +232,7 @@ test "growth failure leaves the queue as it was" {
     var q: FreeQueue = .{};
     defer q.deinit(testing.allocator);
     try q.ensureUnusedCapacity(testing.allocator, 64);
-    for (&blocks) |*b| q.insert(b);
+    for (&blocks) |*b| q.insert(b.header());
     var failing = testing.FailingAllocator.init(testing.allocator, .{ .fail_index = 0 });
     try testing.expectError(error.OutOfMemory, q.ensureUnusedCapacity(failing.allocator(), 1));
     try testing.expectEqual(@as(usize, 64), q.len);

@@ -1,5 +1,5 @@
 //! Allocation sites of a heap: texts such as "app.ts:42" interned once and
-//! named by a dense id that each occupied block keeps in `Block.aux`.
+//! named by a dense id that each occupied block keeps in its meta block.
 //!
 //! ## Basic Design
 //! Id 0 means "no site". Texts live in an arena (never freed one by one, so
@@ -11,8 +11,8 @@ const Sites = @This();
 
 /// Longest site text accepted, in bytes.
 pub const text_max = 1024;
-/// Most sites a heap records (ids fit with room to spare in `Block.aux`).
-pub const limit = 1 << 24;
+/// Most sites a heap records, "no site" included (ids fit a meta block's site bits).
+pub const limit = @import("block.zig").Block.site_limit;
 
 arena: std.heap.ArenaAllocator,
 texts: std.ArrayListUnmanaged([]const u8) = .{},
@@ -39,7 +39,7 @@ pub const Error = error{ OutOfMemory, InvalidArg, SiteLimit };
 pub fn intern(s: *Sites, gpa: std.mem.Allocator, str: []const u8) Error!u32 {
     if (str.len == 0 or str.len > text_max) return error.InvalidArg;
     if (s.index.get(str)) |id| return id;
-    if (s.texts.items.len + 1 >= limit) return error.SiteLimit;
+    if (s.count() >= limit) return error.SiteLimit;
     try s.texts.ensureUnusedCapacity(gpa, 1);
     try s.index.ensureUnusedCapacity(gpa, 1);
     const copy = try s.arena.allocator().dupe(u8, str);

@@ -1,10 +1,19 @@
-//! The C ABI's types: status codes and the extern structs of `include/lmm.h`,
-//! with the one mapping from engine errors to status codes.
+//! The C ABI's types: status codes, constants and the extern structs of
+//! `include/lmm.h`, with the one mapping from engine errors to status codes.
+//!
+//! This file is the one source of the ABI: `gen_abi.zig` writes from it the
+//! `#define` block of `lmm.h` (with a `_Static_assert` on every struct field's
+//! offset) and the Deno module's tables (`ffi/native/abi.ts`); a test fails
+//! when the committed copies differ from a fresh generation.
 
 const std = @import("std");
 const Heap = @import("Heap.zig");
+const Block = @import("block.zig").Block;
+const Page = @import("page.zig").Page;
+const Family = @import("Family.zig");
+const Sites = @import("Sites.zig");
 
-pub const version: u32 = 1;
+pub const version: u32 = 2;
 
 pub const Status = enum(c_int) {
     ok = 0,
@@ -27,6 +36,8 @@ pub const Status = enum(c_int) {
     invalid_arg = 17,
     bad_address = 18,
     site_limit = 19,
+    poisoned = 20,
+    syscall = 21,
 
     pub fn name(s: Status) [:0]const u8 {
         return switch (s) {
@@ -50,13 +61,15 @@ pub const Status = enum(c_int) {
             .invalid_arg => "LMM_E_INVALID_ARG",
             .bad_address => "LMM_E_BAD_ADDRESS",
             .site_limit => "LMM_E_SITE_LIMIT",
+            .poisoned => "LMM_E_POISONED",
+            .syscall => "LMM_E_SYSCALL",
         };
     }
 
     pub fn message(s: Status) [:0]const u8 {
         return switch (s) {
             .ok => "success",
-            .nomem => "the kernel refused memory",
+            .nomem => "the kernel refused memory or address space",
             .bad_handle => "not a heap handle",
             .destroyed => "the heap was destroyed",
             .unknown_family => "no page family with that id or name",
@@ -69,12 +82,14 @@ pub const Status = enum(c_int) {
             .not_owned => "the address is not a block this heap gave out",
             .interior => "the address points inside a block, not at its start",
             .double_free => "the block at that address is free already",
-            .corrupted => "a meta block failed its integrity check: memory was overwritten",
-            .bad_config => "the VM page size must be a power of two from 4 KiB to 1 GiB",
+            .corrupted => "a meta block or page header failed its integrity check: memory was overwritten (the heap is poisoned now)",
+            .bad_config => "a bad heap configuration: page size not a power of two from 4 KiB to 1 GiB, reserve above 64 TiB, an unknown flag, or a wrong size or version",
             .buffer_too_small => "the output buffer is too small",
             .invalid_arg => "an invalid argument (NULL output, unknown site or size)",
             .bad_address => "an address that is not a whole number in [1, 2^53)",
             .site_limit => "the heap's allocation-site table is full",
+            .poisoned => "the heap found damage earlier and refuses to touch its memory (lmm_check says what)",
+            .syscall => "the kernel refused a system call (the heap's accounting is still exact)",
         };
     }
 };
@@ -82,7 +97,7 @@ pub const Status = enum(c_int) {
 pub const status_count = @typeInfo(Status).@"enum".fields.len;
 
 /// Engine and conversion errors that the ABI reports.
-pub const Error = Heap.Error || error{ BadHandle, Destroyed, BadSize, BadAddress, BufferTooSmall, BadConfig };
+pub const Error = Heap.Error || error{ BadHandle, Destroyed, BadSize, BadAddress, BufferTooSmall, BadConfig, Syscall };
 
 pub fn fromError(e: Error) Status {
     return switch (e) {
@@ -99,6 +114,8 @@ pub fn fromError(e: Error) Status {
         error.Corrupted => .corrupted,
         error.InvalidArg => .invalid_arg,
         error.SiteLimit => .site_limit,
+        error.Poisoned => .poisoned,
+        error.Syscall => .syscall,
         error.BadHandle => .bad_handle,
         error.Destroyed => .destroyed,
         error.BadSize => .bad_size,
@@ -114,9 +131,15 @@ pub const Config = extern struct {
     page_size: u64,
     page_cache: u32,
     flags: u32,
+    reserve: u64,
 };
 
+/// `lmm_config_t.flags`: the caller guarantees that one thread at a time uses
+/// the heap, so calls skip its lock.
 pub const heap_no_lock: u32 = 1;
+/// `lmm_config_t.flags`: destroying the heap leaves its arenas mapped (their
+/// memory given back); the caller unmaps them with `lmm_arena_unmap`.
+pub const heap_keep_arenas: u32 = 2;
 
 pub const Stats = extern struct {
     size: u32 = @sizeOf(Stats),
@@ -143,8 +166,30 @@ pub const Stats = extern struct {
     alloc_count: u64 = 0,
     free_count: u64 = 0,
     realloc_count: u64 = 0,
-    mmap_count: u64 = 0,
-    munmap_count: u64 = 0,
+    pages_taken: u64 = 0,
+    pages_returned: u64 = 0,
+    reserved_bytes: u64 = 0,
+    arenas: u64 = 0,
+    decommit_failures: u64 = 0,
+    alignment: u32 = 0,
+    poisoned: u32 = 0,
+};
+
+/// What the Deno module needs to read the heap's memory itself.
+pub const HeapInfo = extern struct {
+    size: u32 = @sizeOf(HeapInfo),
+    version: u32 = version,
+    key: u32,
+    page_size: u32,
+    page_header_size: u32,
+    meta_block_size: u32,
+    arenas: u32,
+    flags: u32,
+};
+
+pub const ArenaInfo = extern struct {
+    base: u64,
+    len: u64,
 };
 
 pub const FamilyInfo = extern struct {
@@ -187,12 +232,57 @@ pub const BlockInfo = extern struct {
     site: u32,
 };
 
+/// A named constant of the ABI (`LMM_<name>` in C, `<name>` in TypeScript).
+pub const Constant = struct { name: []const u8, value: u64, doc: []const u8 };
+
+pub const constants = [_]Constant{
+    .{ .name = "NAME_MAX", .value = Family.name_max, .doc = "longest family name in bytes (no NUL)" },
+    .{ .name = "MAX_BYTES", .value = Heap.max_bytes, .doc = "largest single request: 64 TiB" },
+    .{ .name = "ALL_FAMILIES", .value = 0xFFFF_FFFF, .doc = "family filter meaning every family" },
+    .{ .name = "BYTES_FAMILY", .value = Heap.bytes_family, .doc = "the untyped family \"bytes\" (struct size 1)" },
+    .{ .name = "DEFAULT_PAGE_SIZE", .value = Heap.default_page_size, .doc = "VM page size unless configured" },
+    .{ .name = "DEFAULT_PAGE_CACHE", .value = Heap.default_page_cache, .doc = "idle pages kept unless configured" },
+    .{ .name = "DEFAULT_RESERVE", .value = Heap.default_reserve, .doc = "address space of a heap's first arena" },
+    .{ .name = "MAX_ARENAS", .value = Heap.max_arenas, .doc = "arenas one heap can have" },
+    .{ .name = "ALIGNMENT", .value = 16, .doc = "alignment of untyped blocks and of families whose size is a multiple of 16 (others: 8)" },
+    .{ .name = "GRANULE", .value = Block.granule, .doc = "block sizes and positions are multiples of it" },
+    .{ .name = "META_BLOCK_SIZE", .value = Block.header_size, .doc = "bytes of the meta block in front of every data block" },
+    .{ .name = "PAGE_HEADER_SIZE", .value = Page.header_size, .doc = "bytes at the start of every VM page" },
+    .{ .name = "SITE_LIMIT", .value = Sites.limit, .doc = "allocation sites one heap can record" },
+    .{ .name = "HEAP_NO_LOCK", .value = heap_no_lock, .doc = "lmm_config_t.flags: one thread at a time uses the heap; calls skip its lock" },
+    .{ .name = "HEAP_KEEP_ARENAS", .value = heap_keep_arenas, .doc = "lmm_config_t.flags: destroy leaves the arenas mapped for their owner to unmap" },
+    .{ .name = "BLOCK_FREE", .value = block_free, .doc = "lmm_block_record_t.flags: the block is free" },
+    .{ .name = "WALK_LIVE_ONLY", .value = walk_live_only, .doc = "lmm_blocks() flag: list occupied blocks only" },
+    .{ .name = "PAGE_FAMILY_OFFSET", .value = @offsetOf(Page, "family"), .doc = "offset of a page header's family id (u32)" },
+    .{ .name = "PAGE_REQUESTED_OFFSET", .value = @offsetOf(Page, "requested"), .doc = "offset of a large page's requested bytes (u64)" },
+    .{ .name = "STATE_FREE", .value = @intFromEnum(Block.State.free), .doc = "meta block state: free" },
+    .{ .name = "STATE_OCCUPIED", .value = @intFromEnum(Block.State.occupied), .doc = "meta block state: occupied" },
+    .{ .name = "STATE_DEAD", .value = @intFromEnum(Block.State.dead), .doc = "meta block state: merged away" },
+    .{ .name = "STATE_CACHED", .value = @intFromEnum(Block.State.cached), .doc = "meta block state: freed into a front cache" },
+};
+
+/// The extern structs, by their C names.
+pub const Struct = struct { c_name: []const u8, ts_name: []const u8, T: type };
+
+pub const structs = [_]Struct{
+    .{ .c_name = "lmm_config_t", .ts_name = "Config", .T = Config },
+    .{ .c_name = "lmm_stats_t", .ts_name = "Stats", .T = Stats },
+    .{ .c_name = "lmm_heap_info_t", .ts_name = "HeapInfo", .T = HeapInfo },
+    .{ .c_name = "lmm_arena_info_t", .ts_name = "ArenaInfo", .T = ArenaInfo },
+    .{ .c_name = "lmm_family_info_t", .ts_name = "FamilyInfo", .T = FamilyInfo },
+    .{ .c_name = "lmm_page_info_t", .ts_name = "PageInfo", .T = PageInfo },
+    .{ .c_name = "lmm_block_record_t", .ts_name = "BlockRecord", .T = BlockRecord },
+    .{ .c_name = "lmm_block_info_t", .ts_name = "BlockInfo", .T = BlockInfo },
+};
+
 // The sizes lmm.h promises (x86-64 / aarch64 natural alignment).
 comptime {
-    std.debug.assert(@sizeOf(Config) == 24);
-    std.debug.assert(@sizeOf(Stats) == 192);
+    std.debug.assert(@sizeOf(Config) == 32);
+    std.debug.assert(@sizeOf(Stats) == 224);
     std.debug.assert(@offsetOf(Stats, "struct_size") == 16);
-    std.debug.assert(@offsetOf(Stats, "munmap_count") == 184);
+    std.debug.assert(@offsetOf(Stats, "pages_returned") == 184);
+    std.debug.assert(@sizeOf(HeapInfo) == 32);
+    std.debug.assert(@sizeOf(ArenaInfo) == 16);
     std.debug.assert(@sizeOf(FamilyInfo) == 80);
     std.debug.assert(@sizeOf(PageInfo) == 48);
     std.debug.assert(@sizeOf(BlockRecord) == 48);

@@ -7,6 +7,9 @@ const abi = @import("abi.zig");
 const Heap = @import("Heap.zig");
 const check = @import("check.zig");
 const introspect = @import("introspect.zig");
+const Block = @import("block.zig").Block;
+const Page = @import("page.zig").Page;
+const os = @import("os.zig");
 
 const Error = abi.Error;
 
@@ -19,12 +22,18 @@ fn status(r: Error!void) c_int {
     return 0;
 }
 
-/// Checks the handle and locks the heap; the caller calls `leave`.
+/// Checks the handle and locks the heap; the caller calls `leave`. The lock
+/// is taken before the heap's state is read, so a call racing
+/// `lmm_heap_destroy` either completes before it or sees `DESTROYED`.
 fn enter(handle: ?*Heap) Error!*Heap {
     const h = handle orelse return error.BadHandle;
-    if (h.isDestroyed()) return error.Destroyed;
-    if (!h.isLive()) return error.BadHandle;
+    const magic = @atomicLoad(u64, &h.magic, .monotonic);
+    if (!h.isLiveMagic(magic) and !h.isDeadMagic(magic)) return error.BadHandle;
     if (h.locked) h.mutex.lock();
+    if (!h.isLive()) {
+        if (h.locked) h.mutex.unlock();
+        return error.Destroyed;
+    }
     return h;
 }
 
@@ -48,11 +57,11 @@ export fn lmm_abi_version() u32 {
 }
 
 export fn lmm_meta_block_size() u32 {
-    return @intCast(@import("Block.zig").header_size);
+    return @intCast(Block.header_size);
 }
 
 export fn lmm_page_header_size() u32 {
-    return @intCast(@import("Page.zig").header_size);
+    return @intCast(Page.header_size);
 }
 
 export fn lmm_status_name(s: c_int) [*:0]const u8 {
@@ -67,7 +76,7 @@ export fn lmm_status_message(s: c_int) [*:0]const u8 {
 
 export fn lmm_config_default(config: ?*abi.Config) void {
     const c = config orelse return;
-    c.* = .{ .size = @sizeOf(abi.Config), .version = abi.version, .page_size = Heap.default_page_size, .page_cache = Heap.default_page_cache, .flags = 0 };
+    c.* = .{ .size = @sizeOf(abi.Config), .version = abi.version, .page_size = Heap.default_page_size, .page_cache = Heap.default_page_cache, .flags = 0, .reserve = Heap.default_reserve };
 }
 
 // ---------------------------------------------------------------- heaps
@@ -80,9 +89,15 @@ fn heapCreate(config: ?*const abi.Config, result: ?*?*Heap) Error!void {
     const r = try out(?*Heap, result);
     var cfg: Heap.Config = .{};
     if (config) |c| {
-        if (c.size != @sizeOf(abi.Config) or c.version != abi.version or c.flags & ~abi.heap_no_lock != 0) return error.BadConfig;
-        if (c.page_size > std.math.maxInt(usize)) return error.BadConfig;
-        cfg = .{ .page_size = @intCast(c.page_size), .page_cache = c.page_cache, .lock = c.flags & abi.heap_no_lock == 0 };
+        if (c.size != @sizeOf(abi.Config) or c.version != abi.version or c.flags & ~(abi.heap_no_lock | abi.heap_keep_arenas) != 0) return error.BadConfig;
+        if (c.page_size > std.math.maxInt(usize) or c.reserve > Heap.max_bytes) return error.BadConfig;
+        cfg = .{
+            .page_size = @intCast(c.page_size),
+            .page_cache = c.page_cache,
+            .lock = c.flags & abi.heap_no_lock == 0,
+            .keep_arenas = c.flags & abi.heap_keep_arenas != 0,
+            .reserve = if (c.reserve == 0) Heap.default_reserve else @intCast(c.reserve),
+        };
     }
     r.* = try Heap.create(cfg);
 }
@@ -90,22 +105,64 @@ fn heapCreate(config: ?*const abi.Config, result: ?*?*Heap) Error!void {
 export fn lmm_heap_destroy(handle: ?*Heap) c_int {
     const h = enter(handle) catch |e| return code(e);
     defer leave(h);
-    h.destroy();
-    return 0;
+    return if (h.destroy()) 0 else code(error.Syscall);
 }
 
 export fn lmm_heap_release(handle: ?*Heap) c_int {
     const h = enter(handle) catch |e| return code(e);
     leave(h);
-    h.destroyFully();
-    return 0;
+    return if (h.destroyFully()) 0 else code(error.Syscall);
 }
 
 export fn lmm_heap_trim(handle: ?*Heap) c_int {
-    const h = enter(handle) catch |e| return code(e);
+    return status(trimHeap(handle));
+}
+
+fn trimHeap(handle: ?*Heap) Error!void {
+    const h = try enter(handle);
     defer leave(h);
-    h.trim();
-    return 0;
+    try h.trim();
+}
+
+export fn lmm_heap_info(handle: ?*Heap, result: ?*abi.HeapInfo) c_int {
+    return status(heapInfo(handle, result));
+}
+
+fn heapInfo(handle: ?*Heap, result: ?*abi.HeapInfo) Error!void {
+    const h = try enter(handle);
+    defer leave(h);
+    const r = try out(abi.HeapInfo, result);
+    r.* = .{
+        .key = h.key,
+        .page_size = @intCast(h.page_size),
+        .page_header_size = @intCast(Page.header_size),
+        .meta_block_size = @intCast(Block.header_size),
+        .arenas = h.arena_count,
+        .flags = (if (h.locked) 0 else abi.heap_no_lock) | (if (h.keep_arenas) abi.heap_keep_arenas else 0),
+    };
+}
+
+export fn lmm_heap_arenas(handle: ?*Heap, buf: ?[*]abi.ArenaInfo, cap: u64, result: ?*u64) c_int {
+    return status(heapArenas(handle, buf, cap, result));
+}
+
+fn heapArenas(handle: ?*Heap, buf: ?[*]abi.ArenaInfo, cap: u64, result: ?*u64) Error!void {
+    const h = try enter(handle);
+    defer leave(h);
+    const dest = try listing(abi.ArenaInfo, buf, cap, result);
+    for (h.arenas[0..h.arena_count], 0..) |a, i| {
+        if (i < dest.len) dest[i] = .{ .base = a.base, .len = a.len };
+    }
+    result.?.* = h.arena_count;
+    if (h.arena_count > cap) return error.BufferTooSmall;
+}
+
+/// Unmaps an arena that a heap made with `LMM_HEAP_KEEP_ARENAS` left behind
+/// (as listed by `lmm_heap_arenas` before the heap was released).
+export fn lmm_arena_unmap(base: ?*anyopaque, len: u64) c_int {
+    const b = @intFromPtr(base orelse return code(error.InvalidArg));
+    if (b % os.os_page != 0 or len == 0 or len % os.os_page != 0 or len > Heap.max_bytes) return code(error.InvalidArg);
+    return if (os.Sys.real.unreserve(@ptrFromInt(b), @intCast(len))) 0 else code(error.Syscall);
 }
 
 // ---------------------------------------------------------------- families
@@ -213,7 +270,7 @@ fn blockInfo(handle: ?*Heap, ptr: ?*const anyopaque, result: ?*abi.BlockInfo) Er
     const r = try out(abi.BlockInfo, result);
     const found = try h.resolve(@intFromPtr(ptr orelse return error.NotOwned));
     const b = found.block;
-    r.* = .{ .size = b.size, .requested = b.requested, .units = b.requested / found.family.struct_size, .family = found.family.id, .site = b.aux };
+    r.* = .{ .size = found.size(), .requested = found.requested(), .units = found.requested() / found.family.struct_size, .family = found.family.id, .site = b.site() };
 }
 
 // ---------------------------------------------------------------- sites
@@ -296,7 +353,8 @@ export fn lmm_check(handle: ?*Heap, msg: ?[*]u8, cap: u32) c_int {
     const h = enter(handle) catch |e| return code(e);
     defer leave(h);
     const m: []u8 = if (msg) |p| p[0..cap] else &.{};
-    check.run(h, m) catch |e| return code(e);
+    const was_poisoned = h.isPoisoned();
+    check.run(h, m) catch return code(if (was_poisoned) error.Poisoned else error.Corrupted);
     return 0;
 }
 
@@ -373,7 +431,7 @@ fn sizeF64(handle: ?*Heap, addr: f64) Error!f64 {
     const h = try enter(handle);
     defer leave(h);
     const found = try h.resolve(try addrFromF64(addr));
-    return @floatFromInt(found.block.requested);
+    return @floatFromInt(found.requested());
 }
 
 export fn lmm_family_of_f64(handle: ?*Heap, addr: f64) i32 {
@@ -409,7 +467,7 @@ test "a heap through the C ABI: create, register, alloc, free, destroy" {
     try testing.expectEqual(@intFromEnum(abi.Status.destroyed), lmm_alloc(h, id, 2, &p));
     try testing.expectEqual(@intFromEnum(abi.Status.destroyed), lmm_heap_destroy(h));
     try testing.expectEqual(@intFromEnum(abi.Status.bad_handle), lmm_free(null, p));
-    Heap.destroyFully(h.?);
+    _ = Heap.destroyFully(h.?);
 }
 
 test "release returns the heap's own page too" {
@@ -429,7 +487,7 @@ test "release returns the heap's own page too" {
 test "f64 variants: bad numbers come back as negative statuses" {
     var h: ?*Heap = null;
     try testing.expectEqual(@as(c_int, 0), lmm_heap_create(null, &h));
-    defer Heap.destroyFully(h.?);
+    defer _ = Heap.destroyFully(h.?);
     const bad_size = -@as(f64, @floatFromInt(@intFromEnum(abi.Status.bad_size)));
     try testing.expectEqual(bad_size, lmm_alloc_f64(h, 0, std.math.nan(f64), 0));
     try testing.expectEqual(bad_size, lmm_alloc_f64(h, 0, -1, 0));
@@ -462,7 +520,10 @@ test "config and output-pointer errors" {
     cfg.version = 99;
     try testing.expectEqual(@intFromEnum(abi.Status.bad_config), lmm_heap_create(&cfg, &h));
     lmm_config_default(&cfg);
-    cfg.flags = 2; // unknown flag
+    cfg.flags = 4; // unknown flag
+    try testing.expectEqual(@intFromEnum(abi.Status.bad_config), lmm_heap_create(&cfg, &h));
+    lmm_config_default(&cfg);
+    cfg.reserve = Heap.max_bytes + 1;
     try testing.expectEqual(@intFromEnum(abi.Status.bad_config), lmm_heap_create(&cfg, &h));
     lmm_config_default(&cfg);
     cfg.flags = abi.heap_no_lock;
@@ -476,7 +537,7 @@ test "config and output-pointer errors" {
     lmm_config_default(&cfg);
     cfg.page_size = 4096;
     try testing.expectEqual(@as(c_int, 0), lmm_heap_create(&cfg, &h));
-    defer Heap.destroyFully(h.?);
+    defer _ = Heap.destroyFully(h.?);
     try testing.expectEqual(@intFromEnum(abi.Status.invalid_arg), lmm_register(h, "x", 1, 8, null));
     try testing.expectEqual(@intFromEnum(abi.Status.invalid_arg), lmm_register(h, null, 3, 8, null));
     var n: u64 = 0;
@@ -493,8 +554,8 @@ test "config and output-pointer errors" {
 }
 
 test "layout sizes match the header's constants" {
-    try testing.expectEqual(@as(u32, 48), lmm_meta_block_size());
-    try testing.expectEqual(@as(u32, 64), lmm_page_header_size());
+    try testing.expectEqual(@as(u32, 16), lmm_meta_block_size());
+    try testing.expectEqual(@as(u32, 48), lmm_page_header_size());
 }
 
 test "status names cover the table and reject the rest" {
@@ -506,7 +567,7 @@ test "status names cover the table and reject the rest" {
 test "site texts round-trip and report the needed length" {
     var h: ?*Heap = null;
     try testing.expectEqual(@as(c_int, 0), lmm_heap_create(null, &h));
-    defer Heap.destroyFully(h.?);
+    defer _ = Heap.destroyFully(h.?);
     var id: u32 = 0;
     try testing.expectEqual(@as(c_int, 0), lmm_site_register(h, "main.ts:10", 10, &id));
     var buf: [4]u8 = undefined;

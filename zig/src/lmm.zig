@@ -4,10 +4,11 @@
 //!
 //! Map of the engine, one concept per file:
 //! - `os.zig`: mmap/munmap, aligned mappings.
-//! - `Block.zig`: the meta block header and its integrity check.
-//! - `Page.zig`: the VM page header.
+//! - `seal.zig`: the keyed check of headers (shared with the Deno module).
+//! - `block.zig`: the 16-byte meta block.
+//! - `page.zig`: the VM page header.
+//! - `Arena.zig`: reserved address space, where pages are placed.
 //! - `FreeQueue.zig`: the per-family max-heap of free blocks (worst fit).
-//! - `PageTable.zig`: address → page lookup.
 //! - `Family.zig`: a registered structure and its running statistics.
 //! - `Sites.zig`: interned allocation sites.
 //! - `Heap.zig`: allocation, free, realloc, page life cycle.
@@ -21,10 +22,9 @@ comptime {
 
 test {
     _ = @import("os.zig");
-    _ = @import("Block.zig");
-    _ = @import("Page.zig");
+    _ = @import("block.zig");
+    _ = @import("page.zig");
     _ = @import("FreeQueue.zig");
-    _ = @import("PageTable.zig");
     _ = @import("Family.zig");
     _ = @import("Sites.zig");
     _ = @import("Heap.zig");

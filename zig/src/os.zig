@@ -1,12 +1,20 @@
-//! The operating-system interface: anonymous private mappings from the kernel.
+//! The operating-system interface: reserving address space, giving memory
+//! back, and the small raw mappings that hold metadata.
 //!
 //! ## Basic Design
-//! Everything LMM hands out or keeps as metadata comes from `mmap` and goes back
-//! with `munmap`, called as raw Linux system calls so that the library needs no
-//! libc and a refusal by the kernel is a value (`null`), never a panic.
-//! VM pages are aligned to the heap's VM page size so that an address finds its
-//! page by masking (see `PageTable.zig`); an aligned mapping is made by mapping
-//! `len + alignment - os_page` bytes and returning the ends that are not needed.
+//! Everything LMM hands out comes from *arenas*: ranges of address space
+//! reserved once with `mmap(PROT_READ | PROT_WRITE, MAP_NORESERVE)`. The
+//! kernel backs a page of such a range only when it is first touched, so a
+//! reservation costs address space, not memory. Memory goes back to the
+//! kernel with `madvise(MADV_DONTNEED)`, which drops the pages (RSS falls)
+//! but keeps the range mapped, readable and writable: a stale access reads
+//! zeros or writes a fresh page instead of faulting. Only destroying a heap
+//! unmaps its arenas.
+//!
+//! The system calls are raw Linux calls so that a refusal is a value, never
+//! a panic, in every build mode. They are reached through `Sys`, a table of
+//! function pointers that a heap keeps: production uses `Sys.real`, tests
+//! inject failures (the way `std.testing.FailingAllocator` does for memory).
 
 const std = @import("std");
 const linux = std.os.linux;
@@ -19,28 +27,57 @@ fn failed(rc: usize) bool {
     return signed < 0 and signed > -4096;
 }
 
-/// Maps `len` bytes (a multiple of `os_page`) of zeroed memory aligned to
-/// `alignment` (a power of two, at least `os_page`). Returns null when the
-/// kernel refuses.
-pub fn map(len: usize, alignment: usize) ?[*]align(os_page) u8 {
-    std.debug.assert(len > 0 and len % os_page == 0);
+/// The system calls a heap makes, as replaceable function pointers.
+pub const Sys = struct {
+    /// Reserves `len` bytes (a multiple of `os_page`) aligned to `alignment`
+    /// (a power of two ≥ `os_page`), readable, writable, not yet backed.
+    reserve: *const fn (len: usize, alignment: usize) ?[*]align(os_page) u8 = reserveReal,
+    /// Unmaps a range made by `reserve` (or a part of one). False on failure.
+    unreserve: *const fn (ptr: [*]align(os_page) u8, len: usize) bool = unreserveReal,
+    /// Drops the memory of a range (it reads as zeros afterwards). False on failure.
+    decommit: *const fn (ptr: [*]align(os_page) u8, len: usize) bool = decommitReal,
+
+    pub const real: Sys = .{};
+};
+
+fn reserveReal(len: usize, alignment: usize) ?[*]align(os_page) u8 {
+    return mapAligned(len, alignment, true);
+}
+
+fn unreserveReal(ptr: [*]align(os_page) u8, len: usize) bool {
+    return !failed(linux.munmap(ptr, len));
+}
+
+fn decommitReal(ptr: [*]align(os_page) u8, len: usize) bool {
+    return !failed(linux.madvise(ptr, len, linux.MADV.DONTNEED));
+}
+
+fn mapAligned(len: usize, alignment: usize, noreserve: bool) ?[*]align(os_page) u8 {
+    if (len == 0 or len % os_page != 0) return null;
     std.debug.assert(std.math.isPowerOfTwo(alignment) and alignment >= os_page);
     const extra = alignment - os_page;
     const total = std.math.add(usize, len, extra) catch return null;
     const prot = linux.PROT.READ | linux.PROT.WRITE;
-    const rc = linux.mmap(null, total, prot, .{ .TYPE = .PRIVATE, .ANONYMOUS = true }, -1, 0);
+    const rc = linux.mmap(null, total, prot, .{ .TYPE = .PRIVATE, .ANONYMOUS = true, .NORESERVE = noreserve }, -1, 0);
     if (failed(rc)) return null;
     const start = std.mem.alignForward(usize, rc, alignment);
+    // Trimming the ends cannot fail for a range we just mapped; if it did,
+    // the only cost would be address space.
     if (start > rc) _ = linux.munmap(@ptrFromInt(rc), start - rc);
     const tail = rc + total - (start + len);
     if (tail > 0) _ = linux.munmap(@ptrFromInt(start + len), tail);
     return @ptrFromInt(start);
 }
 
-/// Returns a mapping made by `map` to the kernel.
-pub fn unmap(ptr: [*]align(os_page) u8, len: usize) void {
-    const rc = linux.munmap(ptr, len);
-    std.debug.assert(!failed(rc));
+/// Maps `len` bytes of zeroed memory for metadata (committed on touch).
+/// Returns null when the kernel refuses.
+pub fn map(len: usize, alignment: usize) ?[*]align(os_page) u8 {
+    return mapAligned(len, alignment, false);
+}
+
+/// Returns a mapping made by `map`. False when the kernel refuses.
+pub fn unmap(ptr: [*]align(os_page) u8, len: usize) bool {
+    return unreserveReal(ptr, len);
 }
 
 /// 64 unpredictable bits from the kernel, or a mix of `fallback` bits when
@@ -52,10 +89,25 @@ pub fn randomSeed(fallback: u64) u64 {
     return seed | 1;
 }
 
+/// Pages of `[ptr, ptr + len)` that are resident (for tests and measurements).
+pub fn residentPages(ptr: usize, len: usize) ?usize {
+    var vec: [256]u8 = undefined;
+    var done: usize = 0;
+    var resident: usize = 0;
+    while (done < len) {
+        const chunk = @min(len - done, vec.len * os_page);
+        const rc = linux.mincore(@ptrFromInt(ptr + done), chunk, &vec);
+        if (failed(rc)) return null;
+        for (vec[0 .. (chunk + os_page - 1) / os_page]) |v| resident += v & 1;
+        done += chunk;
+    }
+    return resident;
+}
+
 test "map returns zeroed memory aligned as asked" {
     const len = 3 * os_page;
     const p = map(len, 64 * 1024) orelse return error.SkipZigTest;
-    defer unmap(p, len);
+    defer _ = unmap(p, len);
     try std.testing.expect(@intFromPtr(p) % (64 * 1024) == 0);
     for (p[0..len]) |b| try std.testing.expectEqual(@as(u8, 0), b);
     p[len - 1] = 7;
@@ -63,6 +115,21 @@ test "map returns zeroed memory aligned as asked" {
 
 test "map refuses an impossible length with null" {
     try std.testing.expect(map(std.math.maxInt(usize) - os_page + 1, os_page) == null);
+    try std.testing.expect(map(0, os_page) == null);
+}
+
+test "a reservation is backed on touch and decommit gives the memory back" {
+    const len = 64 * os_page;
+    const p = Sys.real.reserve(len, os_page) orelse return error.SkipZigTest;
+    defer _ = Sys.real.unreserve(p, len);
+    try std.testing.expectEqual(@as(?usize, 0), residentPages(@intFromPtr(p), len));
+    @memset(p[0 .. 16 * os_page], 0xAB);
+    try std.testing.expectEqual(@as(?usize, 16), residentPages(@intFromPtr(p), len));
+    try std.testing.expect(Sys.real.decommit(p, len));
+    try std.testing.expectEqual(@as(?usize, 0), residentPages(@intFromPtr(p), len));
+    // Still mapped: reads give zeros, writes work.
+    try std.testing.expectEqual(@as(u8, 0), p[5]);
+    p[5] = 1;
 }
 
 test "randomSeed gives odd values that differ between calls" {
