@@ -4,7 +4,7 @@
  * @module
  */
 
-import { LIBRARY_VERSION } from "../ffi/native/checksums.ts";
+import { VERSION } from "../ffi/version.ts";
 import { REPORT_VERSION } from "../ffi/report_types.ts";
 import { UsageError } from "./args.ts";
 import { EXIT_HELP } from "./exit_codes.ts";
@@ -79,5 +79,5 @@ export function parseCommandLine(args: string[]): Invocation {
  * @returns For example "lmm 0.1.0 (report v1, deno 2.9.6)".
  */
 export function versionLine(): string {
-  return `lmm ${LIBRARY_VERSION} (report v${REPORT_VERSION}, deno ${Deno.version.deno})`;
+  return `lmm ${VERSION} (report v${REPORT_VERSION}, deno ${Deno.version.deno})`;
 }
