@@ -7,32 +7,16 @@ import { prebuiltFileName, sha256 } from "../ffi/native/loader.ts";
 import { VERSION } from "../ffi/version.ts";
 import { compileArgs, selectTargets } from "../scripts/compile.ts";
 import { checksumsModule, packageVersion, TARGETS } from "../scripts/release.ts";
-import { CONFIG, packageFiles, PLATFORMS, PREBUILT } from "./_package.ts";
+import {
+  CONFIG,
+  elf,
+  EM_AARCH64,
+  EM_X86_64,
+  packageFiles,
+  PLATFORMS,
+  PREBUILT,
+} from "./_package.ts";
 
-/** What an ELF file's header and section names say. */
-function elf(bytes: Uint8Array): { machine: number; type: number; sections: string[] } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  assert.deepEqual([...bytes.subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46], "ELF magic");
-  assert.equal(bytes[4], 2, "64-bit");
-  assert.equal(bytes[5], 1, "little endian");
-  const shoff = Number(view.getBigUint64(0x28, true));
-  const shentsize = view.getUint16(0x3a, true);
-  const shnum = view.getUint16(0x3c, true);
-  const shstrndx = view.getUint16(0x3e, true);
-  const section = (i: number): { name: number; offset: number } => ({
-    name: view.getUint32(shoff + i * shentsize, true),
-    offset: Number(view.getBigUint64(shoff + i * shentsize + 0x18, true)),
-  });
-  const strtab = section(shstrndx).offset;
-  const sections = Array.from({ length: shnum }, (_, i) => {
-    const start = strtab + section(i).name;
-    return new TextDecoder().decode(bytes.subarray(start, bytes.indexOf(0, start)));
-  });
-  return { machine: view.getUint16(0x12, true), type: view.getUint16(0x10, true), sections };
-}
-
-const EM_X86_64 = 62;
-const EM_AARCH64 = 183;
 const ET_DYN = 3;
 
 Deno.test("release: a stripped shared library per platform, for its architecture", async () => {
