@@ -31,9 +31,11 @@ Options:
   -V, --version  print the version
 
 Environment:
-  NO_COLOR    set and not empty: no colours (colours are only used on terminals)
-  LMM_LIB     the liblmm.so to load and to hand to programs run by lmm run
-  LMM_REPORT  set by lmm run for the program: where its report is written
+  NO_COLOR       set and not empty: no colours (colours are only used on terminals)
+  LMM_LIB        the liblmm.so to load and to hand to programs run by lmm run (default:
+                 the one the package carries for this platform, copied into the cache)
+  LMM_CACHE_DIR  that cache (default ~/.cache/lmm/lib)
+  LMM_REPORT     set by lmm run for the program: where its report is written
 
 ${EXIT_HELP}`;
 
