@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { formatBytes } from "../cli/format.ts";
 import type { Report } from "../ffi/report_types.ts";
-import { FIXTURES, LIBRARY, libraryBuilt, lmm } from "./fixtures/cli/helpers.ts";
+import { LIBRARY, libraryBuilt, lmm, savedReport } from "./fixtures/cli/helpers.ts";
 
 const built = libraryBuilt();
 if (!built) console.log(`SKIP app_bytes_test: ${LIBRARY} is not built (scripts/build)`);
@@ -85,19 +85,8 @@ Deno.test({
   async fn(): Promise<void> {
     const dir = await Deno.makeTempDir({ prefix: "lmm-appbytes-" });
     try {
-      const run = await lmm([
-        "run",
-        "--json",
-        "--",
-        Deno.execPath(),
-        "run",
-        "-A",
-        join(FIXTURES, "leaky.ts"),
-      ]);
-      assert.equal(run.code, 0, run.stderr);
-      const saved = join(dir, "leaky.json");
-      await Deno.writeTextFile(saved, run.stdout);
-      const [heap] = (JSON.parse(run.stdout) as Report).heaps;
+      const { path: saved, report } = await savedReport("leaky.ts", dir);
+      const [heap] = report.heaps;
       const expected = new Map([
         ...heap.families.map((f) => [f.name, formatBytes(f.appBytes)] as const),
         ["total", formatBytes(heap.totals.appBytes)],

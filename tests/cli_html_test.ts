@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Report } from "../ffi/report_types.ts";
 import { findChromium, headless } from "./fixtures/cli/chromium.ts";
-import { FIXTURES, libraryBuilt, lmm } from "./fixtures/cli/helpers.ts";
+import { FIXTURES, libraryBuilt, lmm, savedReport } from "./fixtures/cli/helpers.ts";
 import { countColor, decodePng } from "./fixtures/cli/png.ts";
 import { screenshot, SIZE } from "../scripts/screenshot.ts";
 
@@ -103,22 +103,10 @@ Deno.test({
   async fn(): Promise<void> {
     const dir = await Deno.makeTempDir({ prefix: "lmm-html-" });
     try {
-      const run = await lmm([
-        "run",
-        "--json",
-        "--",
-        Deno.execPath(),
-        "run",
-        "-A",
-        join(FIXTURES, "churn.ts"),
-      ]);
-      assert.equal(run.code, 0, run.stderr);
-      const saved = join(dir, "churn.json");
-      await Deno.writeTextFile(saved, run.stdout);
+      const { path: saved, report } = await savedReport("churn.ts", dir);
       const html = join(dir, "churn.html");
       const r = await lmm(["report", saved, "--html", html]);
       assert.equal(r.code, 0, r.stderr);
-      const report: Report = JSON.parse(run.stdout);
       const dom = await headless(chromium!, pathToFileURL(html).href, ["--dump-dom"]);
       const drawn = Number(/data-drawn-blocks="(\d+)"/.exec(dom)?.[1]);
       assert.ok(drawn > 100, `only ${drawn} blocks`);
