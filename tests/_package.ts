@@ -76,8 +76,8 @@ export async function packageFiles(): Promise<PackageFile[]> {
   return listed;
 }
 
-/** What the server answers for one file instead of its bytes. */
-export type Tamper = (path: string, bytes: Uint8Array) => Uint8Array;
+/** What the server answers for one file instead of its bytes (null: 404). */
+export type Tamper = (path: string, bytes: Uint8Array) => Uint8Array | null;
 
 /** A running package server. */
 export interface PackageServer {
@@ -102,14 +102,15 @@ const CONTENT_TYPES: Record<string, string> = {
 /**
  * Serves the package's files on 127.0.0.1 (port chosen by the system).
  *
- * @param tamper Changes the bytes served for a file (to test verification).
+ * @param tamper Changes the bytes served for a file, or leaves it out (to test failures).
  * @returns The server.
  */
 export async function servePackage(tamper?: Tamper): Promise<PackageServer> {
   const files = new Map<string, Uint8Array<ArrayBuffer>>();
   for (const { path } of await packageFiles()) {
     const bytes = Deno.readFileSync(repoPath(path));
-    files.set(path, new Uint8Array(tamper ? tamper(path, bytes) : bytes));
+    const served = tamper ? tamper(path, bytes) : bytes;
+    if (served !== null) files.set(path, new Uint8Array(served));
   }
   const manifest = Object.fromEntries(
     [...files].map(([path, bytes]) => [`/${path}`, {

@@ -167,7 +167,7 @@ Deno.test("no library for the platform: the user is told the platform and what t
   const clone = unsupportedPlatformMessage("x86_64-linux-gnu", {});
   assert.match(
     clone,
-    /carries no prebuilt library \(a repository clone before `deno task release`\)/,
+    /carries no prebuilt library \(it was not made with `deno task release`\)/,
   );
 });
 

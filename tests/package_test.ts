@@ -144,6 +144,23 @@ Deno.test("over http://: a library that does not match its sum is refused and no
   }
 });
 
+Deno.test("over http://: a package served without its libraries says so (UNSUPPORTED_PLATFORM), not a module error", async () => {
+  const server = await servePackage((path, bytes) =>
+    path.startsWith("ffi/native/prebuilt/") ? null : bytes
+  );
+  try {
+    await withUser(async (user) => {
+      const app = user.write("app.ts", appSource(`${server.tree}mod.ts`, true));
+      const seen = lastJson((await user.run(Deno.execPath(), ["run", ...NARROW, app])).stdout);
+      assert.equal(seen.code, "UNSUPPORTED_PLATFORM");
+      assert.match(String(seen.message), new RegExp(`^no LMM library for ${currentPlatform()}: `));
+      assert.match(String(seen.message), /carries no prebuilt library/);
+    }, server);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("cli.ts from the URL: --version, demo, and run on a program that imports the module over http://", async () => {
   await withUser(async (user, server) => {
     const cli = `${server.tree}cli.ts`;

@@ -273,7 +273,7 @@ function notLoadedError(): LmmError {
 /**
  * The SHA-256 sums of the prebuilt libraries by platform, from the
  * generated `prebuilt/checksums.ts`; empty when there is none (a clone of
- * the repository before `deno task release`).
+ * the repository before `deno task release`, or a copy made without it).
  *
  * @returns Lowercase hex sums by platform, e.g. `{ "x86_64-linux-gnu": "…" }`.
  */
@@ -283,8 +283,8 @@ export async function prebuiltSums(): Promise<Readonly<Record<string, string>>> 
     return module.PREBUILT_SHA256 as Readonly<Record<string, string>>;
   } catch (error) {
     if (isPermissionError(error)) throw error;
-    // Only a missing file means "no release here"; a broken one is a bug to show.
-    if (PREBUILT.protocol === "file:" && /Module not found/.test(String(error))) return {};
+    // Only a missing module means "no release here"; a broken one is a bug to show.
+    if (/Module not found/.test(String(error))) return {};
     throw error;
   }
 }
@@ -428,8 +428,7 @@ export function unsupportedPlatformMessage(
 ): string {
   const carried = Object.keys(sums).sort();
   const has = carried.length === 0
-    ? "this copy of LMM carries no prebuilt library (a repository clone before `deno task " +
-      "release`)"
+    ? "this copy of LMM carries no prebuilt library (it was not made with `deno task release`)"
     : `this package carries prebuilt libraries for ${carried.join(" and ")} only (glibc 2.28 or ` +
       "later)";
   const [arch, os, libc] = platform.split("-");
