@@ -80,6 +80,19 @@ export function packageVersion(): string {
   return JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json"))).version;
 }
 
+/**
+ * Why a release must not be made with these versions (pure).
+ *
+ * @param config The version in deno.json.
+ * @param module The version in ffi/version.ts.
+ * @returns The problem, or null when they agree.
+ */
+export function versionMismatch(config: string, module: string): string | null {
+  return config === module
+    ? null
+    : `deno.json says version ${config}, ffi/version.ts says ${module}: make them equal`;
+}
+
 async function run(cmd: string, args: string[], cwd: string): Promise<void> {
   const { code } = await new Deno.Command(cmd, {
     args,
@@ -100,11 +113,8 @@ async function run(cmd: string, args: string[], cwd: string): Promise<void> {
 export async function release(
   zig = "zig",
 ): Promise<{ file: string; size: number; sha256: string }[]> {
-  if (packageVersion() !== VERSION) {
-    throw new Error(
-      `deno.json says version ${packageVersion()}, ffi/version.ts says ${VERSION}: make them equal`,
-    );
-  }
+  const mismatch = versionMismatch(packageVersion(), VERSION);
+  if (mismatch !== null) throw new Error(mismatch);
   const work = await Deno.makeTempDir({ dir: join(PREBUILT_DIR, ".."), prefix: ".release-" });
   try {
     const stage = join(work, "prebuilt");

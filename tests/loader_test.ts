@@ -14,7 +14,8 @@ import {
   sha256,
   unsupportedPlatformMessage,
 } from "../ffi/native/loader.ts";
-import { repoPath, runDeno } from "./_helpers.ts";
+import { symbols } from "../ffi/native/symbols.ts";
+import { repoPath, runCommand, runDeno } from "./_helpers.ts";
 import { packageFiles, PLATFORMS } from "./_package.ts";
 
 const BUILD = repoPath("zig/zig-out/lib/liblmm.so");
@@ -110,6 +111,30 @@ Deno.test("open: a missing file or a non-library → LOAD_FAILED with the cause"
   const { library, info } = open(BUILD, "option");
   assert.equal(info.abiVersion, 1);
   library.close();
+});
+
+Deno.test("open: a library of another ABI version → ABI_MISMATCH", async () => {
+  // A stand-in with every symbol of the table; lmm_abi_version() answers 999.
+  const dir = Deno.makeTempDirSync({ prefix: "lmm-abi-" });
+  try {
+    const source = Object.keys(symbols).map((name) =>
+      name === "lmm_abi_version"
+        ? "unsigned lmm_abi_version(void) { return 999; }"
+        : `void ${name}(void) {}`
+    ).join("\n");
+    Deno.writeTextFileSync(join(dir, "other.c"), source + "\n");
+    const path = join(dir, "libother.so");
+    const cc = await runCommand("cc", ["-shared", "-fPIC", "-o", path, join(dir, "other.c")]);
+    assert.equal(cc.code, 0, cc.stderr);
+    assert.throws(() => open(path, "option"), (e: unknown) => {
+      assert.ok(e instanceof LmmError);
+      assert.equal(e.code, "ABI_MISMATCH");
+      assert.equal(e.message, `the LMM library ${path} has ABI version 999; this module needs 1`);
+      return true;
+    });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
 Deno.test("LMM_LIB: used when set, an error (never a fallback) when wrong", async () => {

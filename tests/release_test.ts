@@ -6,7 +6,13 @@ import { join } from "node:path";
 import { prebuiltFileName, sha256 } from "../ffi/native/loader.ts";
 import { VERSION } from "../ffi/version.ts";
 import { compileArgs, selectTargets } from "../scripts/compile.ts";
-import { checksumsModule, packageVersion, TARGETS } from "../scripts/release.ts";
+import {
+  checksumsModule,
+  packageVersion,
+  release,
+  TARGETS,
+  versionMismatch,
+} from "../scripts/release.ts";
 import {
   CONFIG,
   elf,
@@ -74,9 +80,31 @@ Deno.test("deno publish --dry-run ships both libraries, their sums, the docs —
   assert.equal(ignored.code, 0, "ffi/native/prebuilt/ is not git-ignored");
 });
 
-Deno.test("one version: deno.json and ffi/version.ts agree", () => {
+Deno.test("one version: deno.json and ffi/version.ts agree, and a release refuses when not", () => {
   assert.equal(packageVersion(), VERSION);
   assert.equal(CONFIG.version, VERSION);
+  assert.equal(versionMismatch(VERSION, VERSION), null);
+  assert.equal(
+    versionMismatch("0.2.0", "0.1.0"),
+    "deno.json says version 0.2.0, ffi/version.ts says 0.1.0: make them equal",
+  );
+});
+
+Deno.test("release: a failed build leaves the previous release untouched and no work folder", async () => {
+  await packageFiles();
+  const snapshot = (): Record<string, string> =>
+    Object.fromEntries(
+      [...Deno.readDirSync(PREBUILT)].map((
+        e,
+      ) => [e.name, sha256(Deno.readFileSync(join(PREBUILT, e.name)))]),
+    );
+  const before = snapshot();
+  await assert.rejects(release("false"), /false build -Dtarget=x86_64-linux-gnu\.2\.28 .* failed/);
+  assert.deepEqual(snapshot(), before);
+  const left = [...Deno.readDirSync(join(PREBUILT, ".."))].filter((e) =>
+    e.name.startsWith(".release-")
+  );
+  assert.deepEqual(left, []);
 });
 
 Deno.test("compile: one lmm per platform, each embedding its own library", () => {
