@@ -24,8 +24,8 @@ async function withUser(
   fn: (user: User, server: PackageServer) => Promise<void>,
   server?: PackageServer,
 ): Promise<void> {
-  const home = await Deno.makeTempDir({ prefix: "lmm-user-" });
   const served = server ?? await servePackage();
+  const home = await Deno.makeTempDir({ prefix: "lmm-user-" });
   const env = {
     HOME: home,
     DENO_DIR: join(home, ".deno-cache"),
