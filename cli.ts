@@ -1,7 +1,11 @@
 /**
- * `lmm`, the LMM command line: `lmm demo`, `lmm run -- <command…>`,
- * `lmm report FILE`. Run it with `deno run -A cli.ts`, or compile it into one
- * executable with the library embedded (`deno task compile`).
+ * `lmm`, the LMM command line: `lmm demo` (the classic walkthrough),
+ * `lmm run -- <command…>` (run a program under LMM and report its heaps,
+ * leaks and fragmentation when it exits), `lmm report FILE` (render a saved
+ * report as text, JSON or an HTML heap map). Install it from JSR with
+ * `deno install -g -A -n lmm jsr:@lmm/lmm/cli`, run it from a clone with
+ * `deno run -A cli.ts`, or compile it into one executable per platform with
+ * the library embedded (`deno task compile`).
  *
  * This entry only routes: it parses the command line, calls the command
  * (one file per command in `cli/`), turns errors into one line on stderr and

@@ -11,22 +11,24 @@
  * from elsewhere, a NaN size — throws an {@linkcode LmmError} with a stable
  * `code` and leaves the heap intact.
  *
- * The native library loads lazily on the first `new Heap()`: from `LMM_LIB`,
- * else the repository build (`deno task build`), else the download cache
- * (`await loadLibrary()` downloads it). Run with `--allow-ffi` (plus
- * `--allow-env`/`--allow-read`/`--allow-net` for those steps). When
- * `LMM_REPORT` names a file, the report of every open heap is written there
- * at exit.
+ * The native library loads lazily. From JSR, `await loadLibrary()` once
+ * before the first heap: it opens the library the package carries for your
+ * platform (x86_64 or aarch64 Linux), copying it into a cache the first time
+ * and checking its SHA-256. `LMM_LIB` names a library of your own instead;
+ * inside the repository the first `new Heap()` opens the build. Run with
+ * `--allow-ffi`, plus `--allow-env`, `--allow-read`, `--allow-write` (the
+ * cache) and `--allow-net=jsr.io` (the first fetch). When `LMM_REPORT` names
+ * a file, the report of every open heap is written there at exit.
  *
- * The seed's C API is here too, on a default heap: {@linkcode mmInit},
- * {@linkcode mmRegStruct}, {@linkcode xcalloc}, {@linkcode xfree} and the
- * `mmPrint*` functions with the seed's output formats.
+ * The classic Linux Memory Manager API (`xcalloc`, `xfree`, `mmPrint*`) is
+ * its own module: `@lmm/lmm/seed`. The `lmm` command is `@lmm/lmm/cli`.
  *
  * @example Structures, statistics, leaks
  * ```ts
- * import { Heap } from "@lmm/lmm";
+ * import { Heap, loadLibrary } from "@lmm/lmm";
  * import assert from "node:assert/strict";
  *
+ * await loadLibrary();
  * using heap = new Heap({ trackSites: true });
  * const emp = heap.register("emp_t", 36);
  * const a = heap.alloc(emp, 2); // zeroed, like xcalloc
@@ -74,18 +76,3 @@ export {
   type StatsFields,
   type TotalsReport,
 } from "./ffi/report_types.ts";
-export {
-  formatBlockUsage,
-  formatMemoryUsage,
-  type FormatOptions,
-  formatRegisteredPageFamilies,
-} from "./ffi/format.ts";
-export {
-  mmInit,
-  mmPrintBlockUsage,
-  mmPrintMemoryUsage,
-  mmPrintRegisteredPageFamilies,
-  mmRegStruct,
-  xcalloc,
-  xfree,
-} from "./ffi/seed.ts";

@@ -582,11 +582,11 @@ export function render(inp: Inputs): string {
 LMM against what a user would take instead, measured side by side in the same run on one machine
 (${machine}; ${inp.date.slice(0, 10)}). Times are per alloc+free pair (mixed: per free+alloc
 op); LMM ÷ peer is the paired median ratio — below 1.00× LMM is faster, above it slower.
-Full tables, method and versions: [bench/README.md](/bench/README.md).
+Full tables, method and versions: [bench/README.md](bench/README.md).
 
 ${table(["case", "peer", "peer time", "LMM time", "LMM ÷ peer"], headline, 2)}
 
-Goals of issue 3 (Deno, same \`deno bench\` run):
+Speed goals set for the first release (Deno, same \`deno bench\` run):
 
 ${table(["goal", "target", "measured", "result"], goalRows)}
 
@@ -604,7 +604,7 @@ ${
         : ""
     }
 
-![Cost per operation against live blocks](/bench/cost-vs-live.svg)
+![Cost per operation against live blocks](bench/cost-vs-live.svg)
 
 Run them: \`deno task bench\` (the Deno suites, human-readable) or \`bash scripts/bench\` (all
 suites ${

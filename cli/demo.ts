@@ -1,5 +1,6 @@
 /**
- * `lmm demo [--units N] [--json]`: the seed's walkthrough.
+ * `lmm demo [--units N] [--json]`: the classic walkthrough of the Linux Memory
+ * Manager API.
  *
  * @module
  */
@@ -12,7 +13,7 @@ import {
   mmRegStruct,
   xcalloc,
   xfree,
-} from "../mod.ts";
+} from "../seed.ts";
 import { parseFlags, parsePositiveInt, UsageError } from "./args.ts";
 import { EXIT_OK } from "./exit_codes.ts";
 import { resolveLibrary } from "./library.ts";
@@ -22,18 +23,19 @@ import { writeAll } from "./output.ts";
 export const MAX_UNITS = 1_000_000;
 
 /** Help of `lmm demo`. */
-export const demoHelp = `The seed's walkthrough of LMM, step by step.
+export const demoHelp = `The classic Linux Memory Manager walkthrough on LMM, step by step.
 
 Usage: lmm demo [--units N] [--json]
 
 Registers the structures emp_t (36 bytes) and student_t (56 bytes), allocates
 three emp_t and two student_t, frees some, then the rest, and after each step
-prints the memory usage (per family: TBC, FBC, OBC, AppMemUsage) and the block
-usage of every VM page in the seed's format.
+prints the block usage of every VM page and, per family, TBC, FBC and OBC (total,
+free and occupied blocks) and AppMemUsage (app bytes: units × struct size of the
+live blocks), in the classic API's text format.
 
 Options:
       --units N  allocate N structures per allocation (default 1; up to ${MAX_UNITS}):
-                 the seed's "large number of allocations" variant
+                 the classic "large number of allocations" variant
       --json     print each step's report (statistics and blocks) as JSON instead
   -h, --help     show this help
 
@@ -74,7 +76,7 @@ interface Step {
   run(blocks: Map<string, number>): void;
 }
 
-/** The seed's testapp: its structures and its three scenarios. */
+/** The classic test application: its structures and its three scenarios. */
 const STRUCTS = [{ name: "emp_t", size: 36 }, { name: "student_t", size: 56 }] as const;
 const ALLOCATIONS = [
   ["emp1", "emp_t"],
@@ -112,8 +114,8 @@ function steps(units: number): Step[] {
 }
 
 /**
- * Runs the walkthrough on the seed API's default heap (4 KiB VM pages, like
- * the seed) and prints, after each step, the seed's memory usage and block
+ * Runs the walkthrough on the classic API's default heap (4 KiB VM pages, like
+ * the C original) and prints, after each step, the memory usage and block
  * usage (or, with `--json`, one document with each step's report).
  *
  * @param args Parsed arguments.

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { LIBRARY_VERSION } from "../ffi/native/checksums.ts";
+import { VERSION } from "../ffi/version.ts";
 import { REPORT_VERSION } from "../ffi/report_types.ts";
 import { UsageError } from "./args.ts";
 import { EXIT_HELP } from "./exit_codes.ts";
@@ -31,9 +31,11 @@ Options:
   -V, --version  print the version
 
 Environment:
-  NO_COLOR    set and not empty: no colours (colours are only used on terminals)
-  LMM_LIB     the liblmm.so to load and to hand to programs run by lmm run
-  LMM_REPORT  set by lmm run for the program: where its report is written
+  NO_COLOR       set and not empty: no colours (colours are only used on terminals)
+  LMM_LIB        the liblmm.so to load and to hand to programs run by lmm run (default:
+                 the one the package carries for this platform, copied into the cache)
+  LMM_CACHE_DIR  that cache (default ~/.cache/lmm/lib)
+  LMM_REPORT     set by lmm run for the program: where its report is written
 
 ${EXIT_HELP}`;
 
@@ -79,5 +81,5 @@ export function parseCommandLine(args: string[]): Invocation {
  * @returns For example "lmm 0.1.0 (report v1, deno 2.9.6)".
  */
 export function versionLine(): string {
-  return `lmm ${LIBRARY_VERSION} (report v${REPORT_VERSION}, deno ${Deno.version.deno})`;
+  return `lmm ${VERSION} (report v${REPORT_VERSION}, deno ${Deno.version.deno})`;
 }

@@ -7,7 +7,7 @@
  * layer adds the codes the engine cannot know: `FOREIGN_HEAP` (the address
  * belongs to another open heap), `CLOSED` (use after `close()`) and the
  * loader's `LOAD_FAILED`, `DOWNLOAD_FAILED`, `CHECKSUM_MISMATCH`,
- * `ABI_MISMATCH`.
+ * `ABI_MISMATCH`, `UNSUPPORTED_PLATFORM` (no library for this platform).
  *
  * @module
  */
@@ -38,7 +38,8 @@ export type LmmErrorCode =
   | "LOAD_FAILED"
   | "DOWNLOAD_FAILED"
   | "CHECKSUM_MISMATCH"
-  | "ABI_MISMATCH";
+  | "ABI_MISMATCH"
+  | "UNSUPPORTED_PLATFORM";
 
 /** Status the engine uses for "success". */
 export const LMM_OK = 0;

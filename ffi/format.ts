@@ -1,15 +1,18 @@
 /**
- * The seed's text formats (the Linux Memory Manager course: `mm.c`'s
+ * The text formats of the classic Linux Memory Manager API (`mm.c`'s
  * `mm_print_registered_page_families`, `mm_print_block_usage`,
  * `mm_print_memory_usage`), as pure functions of a heap's report. They
- * print what the seed printed, with LMM's own numbers:
+ * print what the C original printed, with LMM's own numbers:
  *
  * - `offset` is the offset of the block's data from its page's base;
  * - addresses are data addresses (what `xcalloc` returned), `(nil)` for none;
- * - `AppMemUsage` is, as in the seed, the bytes of the occupied blocks plus
- *   one meta block each.
+ * - `AppMemUsage` is the family's *app bytes*, the one meaning LMM gives
+ *   that name everywhere (text, JSON `appBytes`, HTML): the bytes the
+ *   program asked for and still holds, `units × struct size` summed over
+ *   its live blocks. Rounding, kept remainders and meta blocks are not in it
+ *   (the C original added each block's size and meta block here).
  *
- * The untyped family `"bytes"` is shown only when it holds pages (the seed
+ * The untyped family `"bytes"` is shown only when it holds pages (the original
  * had no such family). With `maskAddresses`, every address is written as
  * `P<page index>+0x<offset>`, which makes the output the same on every run.
  *
@@ -23,7 +26,8 @@ import type { FamilyReport, HeapReport, PageReport } from "./report_types.ts";
  *
  * @example One family, reproducible addresses
  * ```ts
- * import { formatMemoryUsage, Heap } from "@lmm/lmm";
+ * import { Heap } from "@lmm/lmm";
+ * import { formatMemoryUsage } from "@lmm/lmm/seed";
  * import assert from "node:assert/strict";
  *
  * using heap = new Heap({ pageSize: 4096 });
@@ -34,18 +38,19 @@ import type { FamilyReport, HeapReport, PageReport } from "./report_types.ts";
  * ```
  */
 export interface FormatOptions {
-  /** Only this family (the seed's `struct_name` argument). */
+  /** Only this family (the original's `struct_name` argument). */
   family?: string;
   /** Write addresses as `P<page>+0x<offset>` so that output is reproducible. */
   maskAddresses?: boolean;
 }
 
 /**
- * The seed's `mm_print_registered_page_families()`: one line per family.
+ * `mm_print_registered_page_families()`: one line per family.
  *
  * @example Registered families
  * ```ts
- * import { formatRegisteredPageFamilies, Heap } from "@lmm/lmm";
+ * import { Heap } from "@lmm/lmm";
+ * import { formatRegisteredPageFamilies } from "@lmm/lmm/seed";
  * import assert from "node:assert/strict";
  *
  * using heap = new Heap();
@@ -64,19 +69,20 @@ export function formatRegisteredPageFamilies(heap: HeapReport): string {
 }
 
 /**
- * The seed's `mm_print_block_usage()`: per family the total, free and
- * occupied block counts and the application memory usage.
+ * `mm_print_block_usage()`: per family the total, free and
+ * occupied block counts (TBC, FBC, OBC) and the app bytes (`AppMemUsage`).
  *
  * @example Block usage
  * ```ts
- * import { formatBlockUsage, Heap } from "@lmm/lmm";
+ * import { Heap } from "@lmm/lmm";
+ * import { formatBlockUsage } from "@lmm/lmm/seed";
  * import assert from "node:assert/strict";
  *
  * using heap = new Heap();
  * heap.register("emp_t", 36);
  * heap.alloc("emp_t");
  * const [report] = heap.report().heaps;
- * assert.match(formatBlockUsage(report), /^emp_t +TBC : 2 +FBC : 1 +OBC : 1 +AppMemUsage : \d+$/);
+ * assert.match(formatBlockUsage(report), /^emp_t +TBC : 2 +FBC : 1 +OBC : 1 +AppMemUsage : 36$/);
  * ```
  *
  * @param heap One heap of a report.
@@ -86,30 +92,29 @@ export function formatBlockUsage(heap: HeapReport): string {
   return shownFamilies(heap).map((family) => {
     let total = 0;
     let free = 0;
-    let appMemUsage = 0;
     for (const page of heap.pages) {
       if (page.family !== family.id) continue;
       for (const block of page.blocks) {
         total++;
         if (block.free) free++;
-        else appMemUsage += block.size + heap.metaBlockSize;
       }
     }
     return `${family.name.padEnd(20)}   TBC : ${String(total).padEnd(4)}    ` +
       `FBC : ${String(free).padEnd(4)}    OBC : ${
         String(total - free).padEnd(4)
-      } AppMemUsage : ${appMemUsage}`;
+      } AppMemUsage : ${family.appBytes}`;
   }).join("\n");
 }
 
 /**
- * The seed's `mm_print_memory_usage(struct_name)`: the page size, then per
+ * `mm_print_memory_usage(struct_name)`: the page size, then per
  * family its pages with every block (address, number, state, size, offset,
  * neighbours), then the number of pages in use and the memory they take.
  *
  * @example Memory usage, reproducible
  * ```ts
- * import { formatMemoryUsage, Heap } from "@lmm/lmm";
+ * import { Heap } from "@lmm/lmm";
+ * import { formatMemoryUsage } from "@lmm/lmm/seed";
  * import assert from "node:assert/strict";
  *
  * using heap = new Heap({ pageSize: 4096 });
@@ -182,7 +187,7 @@ export function formatMemoryUsage(
   return lines.join("\n");
 }
 
-/** The families the seed formats show: all but an empty "bytes". */
+/** The families the classic formats show: all but an empty "bytes". */
 function shownFamilies(heap: HeapReport): FamilyReport[] {
   return heap.families.filter((f) => f.id !== 0 || heap.pages.some((p) => p.family === 0));
 }

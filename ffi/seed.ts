@@ -1,8 +1,9 @@
 /**
- * The seed's API (the Linux Memory Manager course, `mm.h`/`uapi_mm.h`) on
- * one default heap per process: `mmInit`, `mmRegStruct`, `xcalloc`,
- * `xfree` and the three printing functions. Errors are `LmmError`s instead
- * of the seed's `printf` + `NULL`/`assert`.
+ * The classic Linux Memory Manager API (`mm.h`/`uapi_mm.h` of the C
+ * original) on one default heap per process: `mmInit`, `mmRegStruct`,
+ * `xcalloc`, `xfree` and the three printing functions. Errors are
+ * `LmmError`s instead of the original's `printf` + `NULL`/`assert`. The
+ * `./seed` export (`seed.ts`) publishes them.
  *
  * @module
  */
@@ -11,22 +12,23 @@ import { formatBlockUsage, formatMemoryUsage, formatRegisteredPageFamilies } fro
 import { type Family, Heap, type HeapOptions } from "./heap.ts";
 import { heapReport } from "./report.ts";
 
-/** The seed took VM pages of the system page size; so does the default heap. */
+/** The C original took VM pages of the system page size; so does the default heap. */
 const SEED_PAGE_SIZE = 4096;
-/** The seed gave an empty page back to the kernel at once: no page cache. */
+/** The C original gave an empty page back to the kernel at once: no page cache. */
 const SEED_PAGE_CACHE = 0;
 
 let defaultHeap: Heap | undefined;
 
 /**
- * The seed's `mm_init()`: creates the default heap (4 KiB pages, like the
- * seed's `getpagesize()`, and no page cache: an empty page goes back to the
- * kernel at once, as in the seed) unless it is open already, and returns it. The
- * other seed functions call it themselves, so calling it is optional.
+ * `mm_init()`: creates the default heap (4 KiB pages, like the C original's
+ * `getpagesize()`, and no page cache: an empty page goes back to the kernel
+ * at once, as in the original) unless it is open already, and returns it.
+ * The other functions of this API call it themselves, so calling it is
+ * optional.
  *
  * @example Start the default heap
  * ```ts
- * import { mmInit } from "@lmm/lmm";
+ * import { mmInit } from "@lmm/lmm/seed";
  * import assert from "node:assert/strict";
  *
  * const heap = mmInit();
@@ -50,12 +52,12 @@ export function mmInit(options: HeapOptions = {}): Heap {
 }
 
 /**
- * The seed's `MM_REG_STRUCT` / `mm_instantiate_new_page_family`: registers
+ * `MM_REG_STRUCT` / `mm_instantiate_new_page_family`: registers
  * a structure by name and size on the default heap.
  *
  * @example Register structures
  * ```ts
- * import { mmRegStruct } from "@lmm/lmm";
+ * import { mmRegStruct } from "@lmm/lmm/seed";
  * import assert from "node:assert/strict";
  *
  * const family = mmRegStruct("seed_doc_emp_t", 36);
@@ -72,12 +74,12 @@ export function mmRegStruct(name: string, size: number): Family {
 }
 
 /**
- * The seed's `xcalloc(struct_name, units)`: zeroed memory for `units`
+ * `xcalloc(struct_name, units)`: zeroed memory for `units`
  * structures of a registered family, from the default heap.
  *
  * @example Allocate and free
  * ```ts
- * import { mmRegStruct, xcalloc, xfree } from "@lmm/lmm";
+ * import { mmRegStruct, xcalloc, xfree } from "@lmm/lmm/seed";
  *
  * mmRegStruct("seed_doc_student_t", 40);
  * const student = xcalloc("seed_doc_student_t", 1);
@@ -94,11 +96,11 @@ export function xcalloc(name: string, units: number = 1): number {
 }
 
 /**
- * The seed's `xfree(ptr)`: gives a block back to the default heap.
+ * `xfree(ptr)`: gives a block back to the default heap.
  *
  * @example Free twice is an error, not a crash
  * ```ts
- * import { LmmError, mmRegStruct, xcalloc, xfree } from "@lmm/lmm";
+ * import { LmmError, mmRegStruct, xcalloc, xfree } from "@lmm/lmm/seed";
  * import assert from "node:assert/strict";
  *
  * mmRegStruct("seed_doc_node_t", 16);
@@ -115,12 +117,12 @@ export function xfree(address: number): void {
 }
 
 /**
- * The seed's `mm_print_memory_usage(struct_name)`: prints every page and
+ * `mm_print_memory_usage(struct_name)`: prints every page and
  * block of the default heap (or of one family) and the pages in use.
  *
  * @example Print the block map
  * ```ts
- * import { mmPrintMemoryUsage, mmRegStruct, xcalloc } from "@lmm/lmm";
+ * import { mmPrintMemoryUsage, mmRegStruct, xcalloc } from "@lmm/lmm/seed";
  *
  * mmRegStruct("seed_doc_item_t", 24);
  * xcalloc("seed_doc_item_t", 2);
@@ -134,12 +136,12 @@ export function mmPrintMemoryUsage(name?: string): void {
 }
 
 /**
- * The seed's `mm_print_block_usage()`: per family TBC, FBC, OBC and
+ * `mm_print_block_usage()`: per family TBC, FBC, OBC and
  * AppMemUsage of the default heap.
  *
  * @example Print block counts
  * ```ts
- * import { mmPrintBlockUsage } from "@lmm/lmm";
+ * import { mmPrintBlockUsage } from "@lmm/lmm/seed";
  *
  * mmPrintBlockUsage();
  * ```
@@ -149,11 +151,11 @@ export function mmPrintBlockUsage(): void {
 }
 
 /**
- * The seed's `mm_print_registered_page_families()`.
+ * `mm_print_registered_page_families()`.
  *
  * @example Print the families
  * ```ts
- * import { mmPrintRegisteredPageFamilies, mmRegStruct } from "@lmm/lmm";
+ * import { mmPrintRegisteredPageFamilies, mmRegStruct } from "@lmm/lmm/seed";
  *
  * mmRegStruct("seed_doc_car_t", 48);
  * mmPrintRegisteredPageFamilies(); // Page Family : seed_doc_car_t, Size = 48

@@ -23,15 +23,30 @@ export function throwsCodeAndIntact(heap: Heap, fn: () => unknown, code: LmmErro
   return error;
 }
 
-/** Runs `deno <args>` with extra environment; returns exit code and output. */
-export async function runDeno(
+/** What a finished command printed and how it exited. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of {@link runCommand}: `env` adds to PATH and HOME only when `clearEnv`. */
+export interface RunOptions {
+  env?: Record<string, string>;
+  clearEnv?: boolean;
+  cwd?: string;
+}
+
+/** Runs `cmd <args>` with no stdin; returns exit code and output. */
+export async function runCommand(
+  cmd: string,
   args: string[],
-  options: { env?: Record<string, string>; clearEnv?: boolean; cwd?: string } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
+  options: RunOptions = {},
+): Promise<CommandResult> {
   const env: Record<string, string> = options.clearEnv
     ? { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "", ...options.env }
     : { ...options.env };
-  const output = await new Deno.Command(Deno.execPath(), {
+  const output = await new Deno.Command(cmd, {
     args,
     env,
     clearEnv: options.clearEnv ?? false,
@@ -46,6 +61,11 @@ export async function runDeno(
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
   };
+}
+
+/** Runs `deno <args>` with extra environment; returns exit code and output. */
+export function runDeno(args: string[], options: RunOptions = {}): Promise<CommandResult> {
+  return runCommand(Deno.execPath(), args, options);
 }
 
 /** Absolute path of a repository file. */

@@ -1,61 +1,35 @@
-// The compiled `lmm` (deno task compile: the library embedded with --include). The binary is
-// tested when dist/lmm exists (or LMM_BIN names one), or built here when DENORT_BIN names a
-// denort; otherwise a visible SKIP line. The extraction of the embedded library is tested
-// always, on a plain file.
+// The compiled `lmm` (deno task compile: this platform's library embedded with --include). The
+// binary is tested when dist/lmm-<platform> exists (or LMM_BIN names one), or built here when
+// DENORT_BIN names a denort; otherwise a visible SKIP line. How the binary gets at its embedded
+// library — the loader copies the package's file: library into the cache, verified — is tested
+// on a plain file in tests/loader_test.ts.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { extractLibrary } from "../cli/library.ts";
-import { sha256 } from "../ffi/native/loader.ts";
-import { exists, FIXTURES, LIBRARY, libraryBuilt, ROOT } from "./fixtures/cli/helpers.ts";
+import { currentPlatform } from "../ffi/native/loader.ts";
+import { compileArgs } from "../scripts/compile.ts";
+import { TARGETS } from "../scripts/release.ts";
+import { ensureRelease } from "./_package.ts";
+import { exists, FIXTURES, ROOT } from "./fixtures/cli/helpers.ts";
 
-Deno.test("extractLibrary: a content-addressed copy, reused, in the first writable directory", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "lmm-extract-" });
-  try {
-    const source = join(dir, "embedded.so");
-    const bytes = new TextEncoder().encode("not really a shared library");
-    await Deno.writeFile(source, bytes);
-    const blocked = join(dir, "a-file");
-    await Deno.writeTextFile(blocked, "");
-    const cache = join(dir, "cache", "embedded");
-
-    const path = await extractLibrary(source, [join(blocked, "sub"), cache]);
-    assert.equal(path, join(cache, `liblmm-${sha256(bytes).slice(0, 16)}.so`));
-    assert.deepEqual(await Deno.readFile(path!), bytes);
-    assert.equal((await Deno.stat(path!)).mode! & 0o777, 0o755);
-    const before = (await Deno.stat(path!)).mtime;
-    assert.equal(await extractLibrary(source, [cache]), path);
-    assert.deepEqual((await Deno.stat(path!)).mtime, before, "rewritten");
-    assert.deepEqual([...Deno.readDirSync(cache)].map((e) => e.name), [path!.split("/").pop()]);
-
-    assert.equal(await extractLibrary(join(dir, "missing.so"), [cache]), null);
-    assert.equal(await extractLibrary(source, [join(blocked, "sub")]), null);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-const GIVEN = Deno.env.get("LMM_BIN") ?? join(ROOT, "dist", "lmm");
-const skip = exists(GIVEN)
+const TARGET = TARGETS.find((t) => t.platform === currentPlatform())!;
+const GIVEN = Deno.env.get("LMM_BIN") ?? join(ROOT, "dist", `lmm-${TARGET.platform}`);
+const skip = exists(GIVEN) || Deno.env.get("DENORT_BIN")
   ? null
-  : !Deno.env.get("DENORT_BIN")
-  ? "no dist/lmm and no DENORT_BIN (deno compile cannot download denort here)"
-  : !libraryBuilt()
-  ? `${LIBRARY} is not built`
-  : null;
+  : `no dist/lmm-${TARGET.platform} and no DENORT_BIN (deno compile cannot download denort here)`;
 if (skip !== null) console.log(`SKIP compiled binary test: ${skip}`);
 
-/** The binary to test: LMM_BIN or dist/lmm, else one compiled now with DENORT_BIN. */
+/** The binary to test: LMM_BIN or dist/lmm-<platform>, else one compiled now with DENORT_BIN. */
 async function binary(work: string): Promise<string> {
   if (exists(GIVEN)) return GIVEN;
-  const out = join(work, "lmm");
+  await ensureRelease();
   const { success, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["compile", "-A", "--include", "zig/zig-out/lib/liblmm.so", "-o", out, "cli.ts"],
+    args: compileArgs(TARGET, work),
     cwd: ROOT,
     stdout: "null",
     stderr: "piped",
   }).output();
   assert.ok(success, `deno compile failed: ${new TextDecoder().decode(stderr)}`);
-  return out;
+  return join(work, `lmm-${TARGET.platform}`);
 }
 
 Deno.test({
@@ -91,7 +65,7 @@ Deno.test({
       assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
       assert.match(r.out, /SCENARIO 3/);
     });
-    await t.step("run hands the extracted library to the program", async () => {
+    await t.step("run hands the program the library it copied into the cache", async () => {
       const r = await run([
         "run",
         "--",
@@ -104,7 +78,8 @@ Deno.test({
       ]);
       assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
       const lib = /LMM_LIB=(\S+)/.exec(r.out)?.[1] ?? "";
-      assert.match(lib, /\/embedded\/liblmm-[0-9a-f]{16}\.so$/);
+      assert.ok(lib.startsWith(env.LMM_CACHE_DIR), lib);
+      assert.match(lib, new RegExp(`/[0-9a-f]{16}/liblmm-${TARGET.platform}\\.so$`));
       assert.ok(exists(lib));
     });
     await t.step("run --fail-on-leak on a leaky program", async () => {

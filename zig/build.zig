@@ -4,6 +4,7 @@
 //! The rule of this file: create every artifact first, wire the steps last.
 //!
 //!   zig build                      zig-out/lib/liblmm.so and zig-out/include/lmm.h
+//!   zig build -Dtarget=aarch64-linux-gnu -Dstrip   a stripped cross build (scripts/release)
 //!   zig build test                 every file's tests, in Debug and ReleaseSafe
 //!   zig build test -Dtest-filter=worst -Dfuzz-ops=1000000 -Dfuzz-seeds=100
 //!   zig build gen-abi -- ts        print a derived copy of the ABI (src/gen_abi.zig)
@@ -18,6 +19,7 @@ pub fn build(b: *std.Build) void {
     const test_filters = b.option([]const []const u8, "test-filter", "Run only tests whose name contains this") orelse &.{};
     const fuzz_ops = b.option(usize, "fuzz-ops", "Operations per randomized sequence (default 100000; Debug runs a tenth)") orelse 100_000;
     const fuzz_seeds = b.option(usize, "fuzz-seeds", "Randomized sequences (seeds) to run (default 20)") orelse 20;
+    const strip = b.option(bool, "strip", "Leave symbols and debug info out of the library (default false; scripts/release sets it)") orelse false;
 
     // ---- artifacts
     const lib = b.addLibrary(.{
@@ -27,6 +29,7 @@ pub fn build(b: *std.Build) void {
             .root_source_file = b.path("src/lmm.zig"),
             .target = target,
             .optimize = optimize,
+            .strip = strip,
             // libc's memset/memcpy (vectorised) zero and move blocks; the
             // engine itself calls the kernel directly.
             .link_libc = true,

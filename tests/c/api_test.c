@@ -1059,15 +1059,21 @@ static void test_threads_share_a_heap(void) {
     CHECK_STATUS(lmm_heap_destroy(heap), LMM_OK);
 }
 
+/* The address space this process has mapped: the sum of /proc/self/maps, which is VmSize
+ * natively and, under qemu-user (tests/aarch64_test.ts), the guest's own mappings — where
+ * /proc/self/status would report qemu's, translation buffers included. */
 static long vm_size_kib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    unsigned long start, end, bytes = 0;
+    int at_line_start = 1; /* a long path may take several reads: parse only line starts */
     if (!f) return -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmSize:", 7) == 0) sscanf(line + 7, "%ld", &kib);
+    while (fgets(line, sizeof line, f)) {
+        if (at_line_start && sscanf(line, "%lx-%lx", &start, &end) == 2) bytes += end - start;
+        at_line_start = strchr(line, '\n') != NULL;
+    }
     fclose(f);
-    return kib;
+    return (long)(bytes / 1024);
 }
 
 static void test_release_leaves_nothing_behind(void) {
