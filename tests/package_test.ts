@@ -2,6 +2,7 @@
 // (tests/_package.ts) as a plain URL tree and as a JSR registry (JSR_URL). Every program runs
 // in a fresh HOME and DENO_DIR (empty caches), without LMM_LIB, in a folder with no deno.json,
 // and the served tree has no zig-out: the library can only come from the package.
+import { ABI_VERSION } from "../ffi/native/abi.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { currentPlatform, prebuiltFileName } from "../ffi/native/loader.ts";
@@ -93,7 +94,7 @@ Deno.test("over http://, empty caches, no build: loadLibrary fetches the package
     assert.deepEqual({ ...seen, path: undefined }, {
       path: undefined,
       source: "download",
-      abiVersion: 1,
+      abiVersion: ABI_VERSION,
       appBytes: 36,
       used: 1,
       allocs: 2,

@@ -103,9 +103,9 @@ Deno.test("formats: the seed's line shapes", () => {
   assert.equal(lines[4], "\t\t page family = emp_t");
   assert.match(
     lines[5],
-    /^\t\t\t0x[0-9a-f]+ +Block 0 {3}F R E E D {2}block_size = 48 +offset = \d+ +prev = \(nil\) +next = 0x[0-9a-f]+$/,
+    /^\t\t\t0x[0-9a-f]+ +Block 0 {3}F R E E D {2}block_size = 40 +offset = \d+ +prev = \(nil\) +next = 0x[0-9a-f]+$/,
   );
-  assert.match(lines[6], /Block 1 {3}ALLOCATED {2}block_size = 48 /);
+  assert.match(lines[6], /Block 1 {3}ALLOCATED {2}block_size = 40 /);
   assert.equal(lines.at(-2), "# Of VM Pages in Use : 1 (4096 Bytes)");
   assert.equal(lines.at(-1), "Total Memory being used by Memory Manager = 4096 Bytes");
   assert.ok(

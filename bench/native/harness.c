@@ -34,7 +34,7 @@
  * sampled before the final check), minflt, checksum; for LMM also
  * page_size, page_cache and (families, churn) its heap totals at the peak
  * live set: "lmm":{pages, bytes_mapped, free_blocks, free_bytes,
- * largest_free, mmap_count, munmap_count}.
+ * largest_free, pages_taken, pages_returned}.
  *
  * Not a test: nothing is asserted on time. The checksum keeps the work live.
  * Exit status: 0 ok, 1 LMM's check failed, 2 usage or allocation failure.
@@ -371,11 +371,11 @@ int main(int argc, char **argv) {
         if (have_peak_stats) {
             const lmm_stats_t *st = &peak_stats;
             printf(",\"lmm\":{\"pages\":%llu,\"bytes_mapped\":%llu,\"free_blocks\":%llu,\"free_bytes\":%llu,"
-                   "\"largest_free\":%llu,\"mmap_count\":%llu,\"munmap_count\":%llu}",
+                   "\"largest_free\":%llu,\"pages_taken\":%llu,\"pages_returned\":%llu}",
                    (unsigned long long)st->pages, (unsigned long long)st->bytes_mapped,
                    (unsigned long long)st->free_blocks, (unsigned long long)st->free_bytes,
-                   (unsigned long long)st->largest_free, (unsigned long long)st->mmap_count,
-                   (unsigned long long)st->munmap_count);
+                   (unsigned long long)st->largest_free, (unsigned long long)st->pages_taken,
+                   (unsigned long long)st->pages_returned);
         }
     }
     printf("}\n");
