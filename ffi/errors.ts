@@ -4,8 +4,10 @@
  * Every status of the C ABI (`LMM_E_*` in `zig/include/lmm.h`) has a stable
  * string code here: the name without its `LMM_E_` prefix. The TypeScript
  * layer adds the codes the engine cannot know: `FOREIGN_HEAP` (the address
- * belongs to another open heap), `CLOSED` (use after `close()`) and the
- * loader's `LOAD_FAILED`, `DOWNLOAD_FAILED`, `CHECKSUM_MISMATCH`,
+ * belongs to another open heap), `CLOSED` (use after `close()`), the
+ * struct layouts' `BAD_LAYOUT` (an invalid spec), `BAD_FIELD` (no field of
+ * that name) and `BAD_VALUE` (a value a field cannot hold; nothing written),
+ * and the loader's `LOAD_FAILED`, `DOWNLOAD_FAILED`, `CHECKSUM_MISMATCH`,
  * `ABI_MISMATCH`.
  *
  * @module
@@ -50,6 +52,9 @@ export type LmmErrorCode =
   | "UNKNOWN"
   | "FOREIGN_HEAP"
   | "CLOSED"
+  | "BAD_LAYOUT"
+  | "BAD_FIELD"
+  | "BAD_VALUE"
   | "LOAD_FAILED"
   | "DOWNLOAD_FAILED"
   | "CHECKSUM_MISMATCH"
