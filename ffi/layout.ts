@@ -121,7 +121,9 @@ export type FieldType = ScalarType | CharType | ArrayType | Layout | LayoutCarri
 /**
  * Fields by name, in declaration order (the object's own-key order). Names
  * are C identifiers of at most 63 characters, not C keywords and not
- * reserved (`_X…`, `__…`).
+ * reserved (`_X…`, `__…`). Integer-like keys (`"0"`, `"12"`) could not keep
+ * their place anyway — JavaScript lists them first, in numeric order — and
+ * are not identifiers: they are refused.
  *
  * @example A spec
  * ```ts
