@@ -680,15 +680,18 @@ class BoolField extends Scalar implements ScalarAccessor<boolean> {
 }
 
 const TWO_32 = 4294967296;
-const U64_MAX = 0xffff_ffff_ffff_ffffn;
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
 
 /** Stores a safe integer as 64-bit two's complement, low word first, without a bigint. */
 function storeInt64(view: DataView, o: number, v: number): void {
   const low = v >>> 0; // ToUint32 is v mod 2^32: the low word, negative values included
   view.setUint32(o, low, true);
   view.setInt32(o + 4, (v - low) / TWO_32, true);
+}
+
+/** The 8 bytes at `o` as a number, without a bigint: exact while it is a safe integer. */
+function loadInt64(view: DataView, o: number, signed: boolean): number {
+  const high = signed ? view.getInt32(o + 4, true) : view.getUint32(o + 4, true);
+  return high * TWO_32 + view.getUint32(o, true);
 }
 
 /** A pointer: 8 bytes read and written as two words, as a number below 2^53. */
@@ -699,9 +702,12 @@ class PointerField extends Scalar implements ScalarAccessor<number> {
   get(a: number): number {
     const m = this.memory;
     const o = a - m.base + this.offset;
-    const v = o >= 0 && a + this.reach <= m.end
-      ? m.view.getUint32(o + 4, true) * TWO_32 + m.view.getUint32(o, true)
-      : this.slowNumber(a);
+    let v: number;
+    if (o >= 0 && a + this.reach <= m.end) v = loadInt64(m.view, o, false);
+    else {
+      const w = this.window(a);
+      v = loadInt64(w.view, w.offset, false);
+    }
     if (v > Number.MAX_SAFE_INTEGER) throw this.unsafe(a);
     return v;
   }
@@ -714,10 +720,6 @@ class PointerField extends Scalar implements ScalarAccessor<number> {
       const w = this.window(a);
       storeInt64(w.view, w.offset, v);
     }
-  }
-  private slowNumber(a: number): number {
-    const w = this.window(a);
-    return w.view.getUint32(w.offset + 4, true) * TWO_32 + w.view.getUint32(w.offset, true);
   }
   private unsafe(a: number): LmmError {
     const m = this.memory;
@@ -732,11 +734,22 @@ class PointerField extends Scalar implements ScalarAccessor<number> {
   }
 }
 
+/** `u64`, and through {@linkcode I64Field} `i64`: bigint values, safe numbers accepted. */
 class U64Field extends Scalar implements Int64Accessor {
+  readonly #signed: boolean;
+  readonly #min: bigint;
+  readonly #max: bigint;
+
+  constructor(memory: Memory, owner: string, name: string, scalar: ScalarType, offset: number) {
+    super(memory, owner, name, scalar, offset);
+    this.#signed = scalar === "i64";
+    this.#min = this.#signed ? -(2n ** 63n) : 0n;
+    this.#max = this.#signed ? 2n ** 63n - 1n : 2n ** 64n - 1n;
+  }
   valid(v: unknown): boolean {
     return typeof v === "bigint"
-      ? v >= 0n && v <= U64_MAX
-      : Number.isSafeInteger(v) && (v as number) >= 0;
+      ? v >= this.#min && v <= this.#max
+      : Number.isSafeInteger(v) && ((v as number) >= 0 || this.#signed);
   }
   get(a: number): bigint {
     const m = this.memory;
@@ -749,69 +762,40 @@ class U64Field extends Scalar implements Int64Accessor {
     const m = this.memory;
     const o = a - m.base + this.offset;
     let v: number;
-    if (o >= 0 && a + this.reach <= m.end) {
-      v = m.view.getUint32(o + 4, true) * TWO_32 + m.view.getUint32(o, true);
-    } else {
+    if (o >= 0 && a + this.reach <= m.end) v = loadInt64(m.view, o, this.#signed);
+    else {
       const w = this.window(a);
-      v = w.view.getUint32(w.offset + 4, true) * TWO_32 + w.view.getUint32(w.offset, true);
+      v = loadInt64(w.view, w.offset, this.#signed);
     }
-    if (v > Number.MAX_SAFE_INTEGER) throw this.unsafe(this.get(a));
+    if (!Number.isSafeInteger(v)) {
+      throw new LmmError(
+        "BAD_VALUE",
+        `Field ${this.name} (${this.type}) of ${this.owner} holds ${this.get(a)}, not a safe ` +
+          "integer: read it with get() as a bigint",
+      );
+    }
     return v;
   }
   set(a: number, v: bigint | number): void {
     if (!this.valid(v)) throw this.bad(v);
     const m = this.memory;
     const o = a - m.base + this.offset;
-    const fast = o >= 0 && a + this.reach <= m.end;
-    const w = fast ? undefined : this.window(a);
+    const w = o >= 0 && a + this.reach <= m.end ? undefined : this.window(a);
     const view = w === undefined ? m.view : w.view;
     const at = w === undefined ? o : w.offset;
+    // setBigUint64 stores v mod 2^64: the two's complement of a negative i64 too.
     if (typeof v === "bigint") view.setBigUint64(at, v, true);
     else storeInt64(view, at, v);
-  }
-  protected unsafe(value: bigint): LmmError {
-    return new LmmError(
-      "BAD_VALUE",
-      `Field ${this.name} (${this.type}) of ${this.owner} holds ${value}, not a safe integer: ` +
-        "read it with get() as a bigint",
-    );
   }
 }
 
 class I64Field extends U64Field {
-  override valid(v: unknown): boolean {
-    return typeof v === "bigint" ? v >= I64_MIN && v <= I64_MAX : Number.isSafeInteger(v);
-  }
   override get(a: number): bigint {
     const m = this.memory;
     const o = a - m.base + this.offset;
     if (o >= 0 && a + this.reach <= m.end) return m.view.getBigInt64(o, true);
     const w = this.window(a);
     return w.view.getBigInt64(w.offset, true);
-  }
-  override getNumber(a: number): number {
-    const m = this.memory;
-    const o = a - m.base + this.offset;
-    let v: number;
-    if (o >= 0 && a + this.reach <= m.end) {
-      v = m.view.getInt32(o + 4, true) * TWO_32 + m.view.getUint32(o, true);
-    } else {
-      const w = this.window(a);
-      v = w.view.getInt32(w.offset + 4, true) * TWO_32 + w.view.getUint32(w.offset, true);
-    }
-    if (!Number.isSafeInteger(v)) throw this.unsafe(this.get(a));
-    return v;
-  }
-  override set(a: number, v: bigint | number): void {
-    if (!this.valid(v)) throw this.bad(v);
-    const m = this.memory;
-    const o = a - m.base + this.offset;
-    const fast = o >= 0 && a + this.reach <= m.end;
-    const w = fast ? undefined : this.window(a);
-    const view = w === undefined ? m.view : w.view;
-    const at = w === undefined ? o : w.offset;
-    if (typeof v === "bigint") view.setBigInt64(at, v, true);
-    else storeInt64(view, at, v);
   }
 }
 
