@@ -5,8 +5,10 @@
  * string code here: the name without its `LMM_E_` prefix. Codes and messages
  * come from the generated table (`native/abi.ts`, from `zig/src/abi.zig`). The TypeScript
  * layer adds the codes the engine cannot know: `FOREIGN_HEAP` (the address
- * belongs to another open heap), `CLOSED` (use after `close()`) and the
- * loader's `LOAD_FAILED`, `DOWNLOAD_FAILED`, `CHECKSUM_MISMATCH`,
+ * belongs to another open heap), `CLOSED` (use after `close()`), the
+ * struct layouts' `BAD_LAYOUT` (an invalid spec), `BAD_FIELD` (no field of
+ * that name) and `BAD_VALUE` (a value a field cannot hold; nothing written),
+ * and the loader's `LOAD_FAILED`, `DOWNLOAD_FAILED`, `CHECKSUM_MISMATCH`,
  * `ABI_MISMATCH`, `UNSUPPORTED_PLATFORM` (no library for this platform).
  *
  * @module
@@ -35,6 +37,9 @@ export type LmmErrorCode =
   | "UNKNOWN"
   | "FOREIGN_HEAP"
   | "CLOSED"
+  | "BAD_LAYOUT"
+  | "BAD_FIELD"
+  | "BAD_VALUE"
   | "LOAD_FAILED"
   | "DOWNLOAD_FAILED"
   | "CHECKSUM_MISMATCH"
