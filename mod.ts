@@ -52,6 +52,7 @@ export {
   type HeapOptions,
   type HeapPage,
   type HeapStats,
+  type LayoutFamily,
 } from "./ffi/heap.ts";
 export { LmmError, type LmmErrorCode, type LmmErrorOptions } from "./ffi/errors.ts";
 export { STATUS } from "./ffi/native/abi.ts";

@@ -227,6 +227,10 @@ export class ArenaMemory {
    * unreachable already.
    */
   release(): void {
+    // Empty windows: every access goes to `locate`, which throws CLOSED.
+    this.view = new DataView(new ArrayBuffer(0));
+    this.bytes = new Uint8Array(0);
+    this.words = new Uint32Array(0);
     this.end = this.base;
     this.#mapped = [];
     releaseArenas(this.#lives);

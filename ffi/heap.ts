@@ -42,6 +42,14 @@ import {
 } from "./native/abi.ts";
 import { lib } from "./native/loader.ts";
 import { ArenaMemory, releaseArenas, type Window } from "./arena.ts";
+import { bindLayout, type BoundLayout } from "./accessors.ts";
+import {
+  type CDeclarationOptions,
+  Layout,
+  type LayoutInput,
+  type LayoutSpec,
+  type LayoutValue,
+} from "./layout.ts";
 import { addHeap, openHeaps, removeHeap } from "./registry.ts";
 import { armExitReport, buildReport } from "./report.ts";
 import type { FamilyReport, LeaksReport, Report, TotalsReport } from "./report_types.ts";
@@ -419,9 +427,11 @@ export class Heap {
   // ── Families ─────────────────────────────────────────────────────────────
 
   /**
-   * Registers a structure as a page family.
+   * Registers a structure as a page family: by its size, or by its C layout
+   * (fields and their types; offsets, padding and size follow the C rules of
+   * x86-64 and aarch64 Linux), which gives the family field accessors.
    *
-   * @example Register and allocate by name
+   * @example Register by size and allocate by name
    * ```ts
    * import { Heap } from "@lmm/lmm";
    * import assert from "node:assert/strict";
@@ -433,15 +443,60 @@ export class Heap {
    * heap.free(heap.alloc("emp_t"));
    * ```
    *
-   * @param name 1–63 bytes of UTF-8, no control characters, not taken yet.
-   * @param size Structure size in bytes, 1 to 2^32 − 1.
+   * @example Register a C layout and use its fields
+   * ```ts
+   * import { Heap } from "@lmm/lmm";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap();
+   * const emp = heap.register("emp_t", { id: "u32", salary: "f64", name: "char[32]", boss: "pointer" });
+   * assert.equal(emp.size, 56); // what sizeof(emp_t) is in C
+   * assert.equal(emp.offsetOf("salary"), 8);
+   * const e = heap.alloc(emp);
+   * emp.fields.id.set(e, 1001);
+   * emp.fields.name.set(e, "Abhishek");
+   * emp.write(e, { salary: 5000.5 });
+   * assert.deepEqual(emp.read(e), { id: 1001, salary: 5000.5, name: "Abhishek", boss: 0 });
+   * const team = heap.alloc(emp, 3); // a C array: emp.at(team, i) is &team[i]
+   * assert.equal(emp.at(team, 2) - team, 2 * 56);
+   * ```
+   *
+   * @param name 1–63 bytes of UTF-8, no control characters, not taken yet
+   *   (a C identifier for a layout).
+   * @param sizeOrLayout Structure size in bytes (1 to 2^32 − 1), or its fields.
    * @returns The new family.
    * @throws {LmmError} `BAD_NAME`, `NAME_TOO_LONG`, `DUPLICATE_NAME`,
-   *   `ZERO_SIZE`, `BAD_SIZE`, `OVERFLOW`, `CLOSED`.
+   *   `ZERO_SIZE`, `BAD_SIZE`, `OVERFLOW`, `BAD_LAYOUT`, `CLOSED`.
    */
-  register(name: string, size: number): Family {
+  register(name: string, size: number): Family;
+  /**
+   * Registers a structure by its C layout: a family with field accessors.
+   *
+   * @param name A C identifier of 1–63 bytes, not taken yet.
+   * @param layout The fields in order, each a type (`"u32"`, `"f64"`,
+   *   `"char[32]"`, `"u16[4]"`, `"pointer"`, …) or another layout family.
+   * @returns The new family.
+   * @throws {LmmError} `BAD_LAYOUT`, `DUPLICATE_NAME`, `OVERFLOW`, `CLOSED`.
+   */
+  register<const S extends LayoutSpec>(name: string, layout: S): LayoutFamily<S>;
+  register(name: string, sizeOrLayout: number | LayoutSpec): Family {
+    if (typeof sizeOrLayout === "object" && sizeOrLayout !== null) {
+      this.#live("register");
+      const layout = new Layout(name, sizeOrLayout);
+      const family = this.#registerSize(
+        name,
+        layout.size,
+        `register(${JSON.stringify(name)}, {…})`,
+      );
+      return this.#addFamily(family, name, layout.size, layout);
+    }
+    const context = `register(${JSON.stringify(name)}, ${String(sizeOrLayout)})`;
+    return this.#addFamily(this.#registerSize(name, sizeOrLayout, context), name, sizeOrLayout);
+  }
+
+  /** Registers `name` with the engine; returns its id. */
+  #registerSize(name: string, size: number, context: string): number {
     const h = this.#live("register");
-    const context = `register(${JSON.stringify(name)}, ${size})`;
     const bytes = encodeName(name, context);
     if (this.#byName.has(name)) {
       throw errorOf(Status.DUPLICATE_NAME, context);
@@ -460,7 +515,7 @@ export class Heap {
       S.lmm_register(h, bytes, bytes.length, size, this.#u32OutBytes),
       context,
     );
-    return this.#addFamily(this.#u32Out[0], name, size);
+    return this.#u32Out[0];
   }
 
   /**
@@ -1169,8 +1224,10 @@ export class Heap {
     }
   }
 
-  #addFamily(id: number, name: string, structSize: number): Family {
-    const family: Family = Object.freeze({ id, name, structSize });
+  #addFamily(id: number, name: string, structSize: number, layout?: Layout): Family {
+    const family: Family = layout === undefined
+      ? Object.freeze({ id, name, structSize })
+      : new TypedFamily(id, name, bindLayout(layout, this.#memory));
     this.#families[id] = family;
     this.#maxUnits[id] = Math.floor(MAX_BYTES / structSize);
     this.#byName.set(name, family);
@@ -1321,6 +1378,102 @@ export class Heap {
     );
     this.#siteTexts.set(id, text);
     return text;
+  }
+}
+
+/**
+ * A family registered with a C layout: a {@linkcode Family} whose blocks
+ * are structs with named fields, read and written in place through
+ * accessors (no allocation, no native call per access).
+ *
+ * Accessors check values (`BAD_VALUE`, nothing written) but not that an
+ * address is a live block: that would cost a meta block check per access.
+ * Any address inside the heap's memory is safe to touch (a freed or never
+ * allocated one reads zeros or stale data); `heap.owns(a)` and
+ * `heap.check()` find misuse.
+ *
+ * @example Fields, arrays of structs and nested structs
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap();
+ * const point = heap.register("point_t", { x: "f64", y: "f64" });
+ * const shape = heap.register("shape_t", { id: "u32", corners: "u16[4]", origin: point });
+ * const s = heap.alloc(shape);
+ * shape.fields.corners.set(s, 2, 7);
+ * shape.fields.origin.fields.y.set(s, 1.5);
+ * assert.deepEqual(shape.read(s), { id: 0, corners: [0, 0, 7, 0], origin: { x: 0, y: 1.5 } });
+ * assert.equal(shape.cDeclaration(), "typedef struct shape_t { uint32_t id; uint16_t corners[4]; point_t origin; } shape_t;");
+ * ```
+ */
+export interface LayoutFamily<S extends LayoutSpec = LayoutSpec> extends Family, BoundLayout<S> {
+  /** `sizeof` of the struct (also `structSize`). */
+  readonly size: number;
+  /** `_Alignof` of the struct. */
+  readonly align: number;
+  /**
+   * Byte offset of a field (`offsetof`); `"pos.x"` names a nested field.
+   *
+   * @param field A field name.
+   * @returns Its offset.
+   */
+  offsetOf(field: string): number;
+  /**
+   * The C declaration of the struct.
+   *
+   * @param options `nested: true` declares the nested structs first.
+   * @returns A `typedef struct … name;` line.
+   */
+  cDeclaration(options?: CDeclarationOptions): string;
+}
+
+class TypedFamily implements LayoutFamily {
+  readonly id: number;
+  readonly name: string;
+  readonly structSize: number;
+  readonly layout: Layout;
+  readonly memory: BoundLayout["memory"];
+  readonly fields: BoundLayout["fields"];
+  readonly #bound: BoundLayout;
+
+  constructor(id: number, name: string, bound: BoundLayout) {
+    this.id = id;
+    this.name = name;
+    this.layout = bound.layout;
+    this.structSize = bound.layout.size;
+    this.memory = bound.memory;
+    this.fields = bound.fields;
+    this.#bound = bound;
+    Object.freeze(this);
+  }
+
+  get size(): number {
+    return this.layout.size;
+  }
+
+  get align(): number {
+    return this.layout.align;
+  }
+
+  offsetOf(field: string): number {
+    return this.layout.offsetOf(field);
+  }
+
+  cDeclaration(options?: CDeclarationOptions): string {
+    return this.layout.cDeclaration(options);
+  }
+
+  read(address: number): LayoutValue<LayoutSpec> {
+    return this.#bound.read(address);
+  }
+
+  write(address: number, values: LayoutInput<LayoutSpec>): void {
+    this.#bound.write(address, values);
+  }
+
+  at(address: number, index: number): number {
+    return this.#bound.at(address, index);
   }
 }
 

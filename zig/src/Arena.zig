@@ -12,6 +12,10 @@
 //! A request too big for the shared arenas gets a *dedicated* arena holding
 //! just its page, with no bitmaps.
 //!
+//! A heap's first arena keeps its first unit unused (`guard`): code that
+//! computes an offset from nonsense — the Deno module's accessors read a NaN
+//! address as offset 0 — lands on memory that belongs to no page.
+//!
 //! The arena only places pages; committing and decommitting their memory is
 //! the heap's business (`os.Sys`). The range itself stays mapped, readable
 //! and writable, until the heap is destroyed — or, for a heap whose arenas
@@ -40,11 +44,14 @@ starts: []u64 = &.{},
 used_units: usize = 0,
 /// Every unit below it is used.
 hint: usize = 0,
+/// Units at the start that are never placed (0 or 1).
+guard: usize = 0,
 
 pub const Error = error{OutOfMemory};
 
 /// Reserves `len` bytes (a multiple of the unit) aligned to the unit.
-pub fn init(sys: *const os.Sys, gpa: std.mem.Allocator, len: usize, unit: usize, dedicated: bool) Error!Arena {
+pub fn init(sys: *const os.Sys, gpa: std.mem.Allocator, len: usize, unit: usize, kind: enum { shared, guarded, dedicated }) Error!Arena {
+    const dedicated = kind == .dedicated;
     std.debug.assert(std.math.isPowerOfTwo(unit) and len % unit == 0 and len > 0);
     var a: Arena = .{ .base = 0, .len = len, .unit_shift = @intCast(std.math.log2_int(usize, unit)), .dedicated = dedicated };
     if (!dedicated) {
@@ -54,6 +61,12 @@ pub fn init(sys: *const os.Sys, gpa: std.mem.Allocator, len: usize, unit: usize,
         a.starts = try gpa.alloc(u64, words);
         @memset(a.used, 0);
         @memset(a.starts, 0);
+        if (kind == .guarded) {
+            a.guard = 1;
+            a.used[0] = 1;
+            a.used_units = 1;
+            a.hint = 1;
+        }
     }
     errdefer a.freeMaps(gpa);
     const mem = sys.reserve(len, unit) orelse return error.OutOfMemory;
@@ -184,7 +197,7 @@ pub fn hintHolds(a: *const Arena) bool {
 const testing = std.testing;
 
 test "units are taken lowest first and given back" {
-    var a = try Arena.init(&os.Sys.real, testing.allocator, 200 * 4096, 4096, false);
+    var a = try Arena.init(&os.Sys.real, testing.allocator, 200 * 4096, 4096, .shared);
     defer _ = a.deinit(&os.Sys.real, testing.allocator, false);
     const p0 = a.take(1).?;
     const p1 = a.take(3).?;
@@ -203,7 +216,7 @@ test "units are taken lowest first and given back" {
 }
 
 test "a full arena says so and a run across words is found" {
-    var a = try Arena.init(&os.Sys.real, testing.allocator, 130 * 4096, 4096, false);
+    var a = try Arena.init(&os.Sys.real, testing.allocator, 130 * 4096, 4096, .shared);
     defer _ = a.deinit(&os.Sys.real, testing.allocator, false);
     try testing.expect(a.take(131) == null);
     const big = a.take(100).?;
@@ -220,7 +233,7 @@ test "a full arena says so and a run across words is found" {
 }
 
 test "pageStart finds the start of a large page many words back" {
-    var a = try Arena.init(&os.Sys.real, testing.allocator, 1024 * 4096, 4096, false);
+    var a = try Arena.init(&os.Sys.real, testing.allocator, 1024 * 4096, 4096, .shared);
     defer _ = a.deinit(&os.Sys.real, testing.allocator, false);
     _ = a.take(3).?;
     const big = a.take(700).?;
@@ -237,7 +250,18 @@ fn failingReserve(_: usize, _: usize) ?[*]align(os.os_page) u8 {
 
 test "a refused reservation is OutOfMemory and leaks nothing" {
     const sys: os.Sys = .{ .reserve = failingReserve };
-    try testing.expectError(error.OutOfMemory, Arena.init(&sys, testing.allocator, 64 * 4096, 4096, false));
+    try testing.expectError(error.OutOfMemory, Arena.init(&sys, testing.allocator, 64 * 4096, 4096, .shared));
     var failing = testing.FailingAllocator.init(testing.allocator, .{ .fail_index = 1 });
-    try testing.expectError(error.OutOfMemory, Arena.init(&os.Sys.real, failing.allocator(), 64 * 4096, 4096, false));
+    try testing.expectError(error.OutOfMemory, Arena.init(&os.Sys.real, failing.allocator(), 64 * 4096, 4096, .shared));
+}
+
+test "a guarded arena never places its first unit" {
+    var a = try Arena.init(&os.Sys.real, testing.allocator, 8 * 4096, 4096, .guarded);
+    defer _ = a.deinit(&os.Sys.real, testing.allocator, false);
+    try testing.expectEqual(a.base + 4096, a.take(1).?);
+    try testing.expect(a.pageStart(a.base + 100) == null);
+    try testing.expectEqual(a.base + 2 * 4096, a.take(6).?);
+    try testing.expect(a.take(1) == null);
+    try testing.expectEqual(a.countUsed(), a.used_units);
+    try testing.expect(a.hintHolds());
 }

@@ -322,7 +322,7 @@ fn pageFamily(h: *Heap, page: *const Page) Error!*Family {
 fn addArena(h: *Heap, len: usize, dedicated: bool) error{OutOfMemory}!*Arena {
     if (h.arena_count == max_arenas) return error.OutOfMemory;
     const a = &h.arenas[h.arena_count];
-    a.* = try Arena.init(h.sys, gpa, len, h.page_size, dedicated);
+    a.* = try Arena.init(h.sys, gpa, len, h.page_size, if (dedicated) .dedicated else if (h.arena_count == 0) .guarded else .shared);
     h.arena_count += 1;
     return a;
 }

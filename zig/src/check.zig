@@ -87,7 +87,7 @@ fn walk(h: *const Heap, fail: Fail) Error!void {
             if (!h.keep_arenas and a.used_units == 0) return fail.say("dedicated arena {d} is empty but still reserved", .{i});
             continue;
         }
-        if (a.used_units != arena_units[i] or a.countUsed() != a.used_units) return fail.say("arena {d}: {d} units counted, {d} in its bitmap, pages take {d}", .{ i, a.used_units, a.countUsed(), arena_units[i] });
+        if (a.used_units != arena_units[i] + a.guard or a.countUsed() != a.used_units) return fail.say("arena {d}: {d} units counted, {d} in its bitmap, pages take {d} (+{d} guard)", .{ i, a.used_units, a.countUsed(), arena_units[i], a.guard });
         if (a.countStarts() != arena_pages[i]) return fail.say("arena {d}: {d} page starts in its bitmap, {d} pages", .{ i, a.countStarts(), arena_pages[i] });
         if (!a.hintHolds()) return fail.say("arena {d}: a unit below its hint {d} is free", .{ i, a.hint });
         if (i > 0) for (h.arenas[0..i]) |*b| if (b.base < a.base + a.len and a.base < b.base + b.len) return fail.say("arenas overlap at 0x{x}", .{a.base});
