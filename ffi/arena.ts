@@ -202,7 +202,11 @@ export class ArenaMemory {
     let words = this.words;
     let off = address - this.base;
     if (!(off >= 64 && address + 16 <= this.end)) {
-      const m = this.#find(address - 64, 64);
+      let m = this.#find(address - 64, 64);
+      if (m === undefined && this.end !== this.base) {
+        this.#refresh(); // an arena reserved since the last look?
+        m = this.#find(address - 64, 64);
+      }
       if (m === undefined) return -1;
       words = m.words;
       off = address - m.base;
