@@ -33,13 +33,14 @@ async function run(
 const outputs = await Deno.makeTempDir({ prefix: "lmm-bench-smoke-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(outputs, { recursive: true }));
 
-Deno.test("bench smoke: the bench directory has the five suites", () => {
+Deno.test("bench smoke: the bench directory has the six suites", () => {
   assert.deepEqual(benchFiles, [
     "families_bench.ts",
     "introspection_bench.ts",
     "layout_bench.ts",
     "mixed_bench.ts",
     "pair_bench.ts",
+    "record_bench.ts",
   ]);
 });
 

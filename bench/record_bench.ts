@@ -1,0 +1,275 @@
+/**
+ * Suite 6 — records a program reads and writes: a C struct
+ * `emp_t { uint32_t id; double salary; … }` of 40 bytes, kept in LMM through
+ * its layout's field accessors, against what a user would use instead.
+ *
+ * Groups (their names say how many records one iteration touches):
+ * - `record`: allocate one record, write two fields, read them, free it —
+ *   peers: `new DataView(new ArrayBuffer(40))` left to the GC (baseline), a
+ *   plain JS object, libc `malloc` + `getArrayBuffer` + `free` through FFI,
+ *   LMM with `heap.view(a)`, LMM with the layout's accessors.
+ * - `table`: create 100k records, update every one, read every one, delete
+ *   them all — peers: one big ArrayBuffer at fixed offsets (baseline), JS
+ *   objects in an array, LMM accessors (one block per record).
+ * - `fields of 100k live records`: the records exist already; update two
+ *   fields of each and read them back — peers: one big ArrayBuffer at fixed
+ *   offsets (baseline), JS objects, LMM accessors over blocks of a heap, LMM
+ *   through `heap.memory` (one DataView, offset = address − base).
+ *
+ * @module
+ */
+
+import { Heap, type LayoutFamily } from "../mod.ts";
+import { bench, libc, scale, sink } from "./_common.ts";
+
+const SPEC = {
+  id: "u32",
+  salary: "f64",
+  dept: "u32",
+  age: "u16",
+  rating: "f32",
+  boss: "pointer",
+} as const;
+const SIZE = 40; // sizeof(emp_t): checked against the layout below
+
+const heap = new Heap();
+const emp: LayoutFamily<typeof SPEC> = heap.register("emp_t", SPEC);
+if (emp.size !== SIZE) throw new Error(`emp_t is ${emp.size} bytes, not ${SIZE}`);
+const ID = emp.offsetOf("id");
+const SALARY = emp.offsetOf("salary");
+const { id, salary } = emp.fields;
+
+// ── one record at a time ─────────────────────────────────────────────────────
+
+const ONE = scale(1000, 2);
+const recordGroup = `record (×${ONE})`;
+
+bench({
+  name: "new DataView(new ArrayBuffer(40))",
+  group: recordGroup,
+  baseline: true,
+  fn(): void {
+    let sum = 0;
+    for (let i = 0; i < ONE; i++) {
+      const v = new DataView(new ArrayBuffer(SIZE));
+      v.setUint32(ID, i, true);
+      v.setFloat64(SALARY, i * 0.5, true);
+      sum += v.getUint32(ID, true) + v.getFloat64(SALARY, true);
+    }
+    sink.sum += sum;
+  },
+});
+
+bench({
+  name: "JS object",
+  group: recordGroup,
+  fn(): void {
+    let sum = 0;
+    for (let i = 0; i < ONE; i++) {
+      const o = { id: i, salary: i * 0.5, dept: 0, age: 0, rating: 0, boss: 0 };
+      sink.value = o;
+      sum += o.id + o.salary;
+    }
+    sink.sum += sum;
+  },
+});
+
+bench({
+  name: "libc malloc + getArrayBuffer + free",
+  group: recordGroup,
+  fn(): void {
+    const { malloc, free } = libc();
+    const n = BigInt(SIZE);
+    let sum = 0;
+    for (let i = 0; i < ONE; i++) {
+      const p = malloc(n)!;
+      const v = new DataView(Deno.UnsafePointerView.getArrayBuffer(p, SIZE));
+      v.setUint32(ID, i, true);
+      v.setFloat64(SALARY, i * 0.5, true);
+      sum += v.getUint32(ID, true) + v.getFloat64(SALARY, true);
+      free(p);
+    }
+    sink.sum += sum;
+  },
+});
+
+bench({
+  name: "lmm alloc + view(a) + free",
+  group: recordGroup,
+  fn(): void {
+    let sum = 0;
+    for (let i = 0; i < ONE; i++) {
+      const a = heap.alloc(emp);
+      const v = heap.view(a);
+      v.setUint32(ID, i, true);
+      v.setFloat64(SALARY, i * 0.5, true);
+      sum += v.getUint32(ID, true) + v.getFloat64(SALARY, true);
+      heap.free(a);
+    }
+    sink.sum += sum;
+  },
+});
+
+bench({
+  name: "lmm alloc + field accessors + free",
+  group: recordGroup,
+  fn(): void {
+    let sum = 0;
+    for (let i = 0; i < ONE; i++) {
+      const a = heap.alloc(emp);
+      id.set(a, i);
+      salary.set(a, i * 0.5);
+      sum += id.get(a) + salary.get(a);
+      heap.free(a);
+    }
+    sink.sum += sum;
+  },
+});
+
+// ── a table: create, update, read, delete ────────────────────────────────────
+
+const ROWS = scale(100_000, 100);
+const tableGroup = `table create+update+read+delete (×${ROWS})`;
+const bigView = new DataView(new ArrayBuffer(ROWS * SIZE));
+const addresses = new Float64Array(ROWS);
+
+bench({
+  name: "one ArrayBuffer, fixed offsets",
+  group: tableGroup,
+  baseline: true,
+  n: 5,
+  fn(): void {
+    const v = bigView;
+    for (let i = 0; i < ROWS; i++) {
+      const o = i * SIZE;
+      v.setUint32(o + ID, i, true);
+      v.setFloat64(o + SALARY, 0, true);
+    }
+    for (let i = 0; i < ROWS; i++) {
+      const o = i * SIZE;
+      v.setFloat64(o + SALARY, v.getFloat64(o + SALARY, true) + 100, true);
+    }
+    let sum = 0;
+    for (let i = 0; i < ROWS; i++) {
+      const o = i * SIZE;
+      sum += v.getUint32(o + ID, true) + v.getFloat64(o + SALARY, true);
+    }
+    new Uint8Array(v.buffer).fill(0); // delete: the rows are gone
+    sink.sum += sum;
+  },
+});
+
+bench({
+  name: "JS objects",
+  group: tableGroup,
+  n: 5,
+  fn(): void {
+    const rows: { id: number; salary: number; dept: number; age: number }[] = [];
+    for (let i = 0; i < ROWS; i++) rows.push({ id: i, salary: 0, dept: 0, age: 0 });
+    for (const r of rows) r.salary += 100;
+    let sum = 0;
+    for (const r of rows) sum += r.id + r.salary;
+    rows.length = 0;
+    sink.sum += sum;
+  },
+});
+
+bench({
+  name: "lmm: a block per record, field accessors",
+  group: tableGroup,
+  n: 5,
+  fn(): void {
+    for (let i = 0; i < ROWS; i++) {
+      const a = heap.alloc(emp);
+      id.set(a, i);
+      addresses[i] = a;
+    }
+    for (let i = 0; i < ROWS; i++) {
+      const a = addresses[i];
+      salary.set(a, salary.get(a) + 100);
+    }
+    let sum = 0;
+    for (let i = 0; i < ROWS; i++) {
+      const a = addresses[i];
+      sum += id.get(a) + salary.get(a);
+    }
+    for (let i = 0; i < ROWS; i++) heap.free(addresses[i]);
+    sink.sum += sum;
+  },
+});
+
+// ── the fields of live records ───────────────────────────────────────────────
+
+const LIVE = ROWS;
+const fieldsGroup = `fields of 100k live records: update 2, read 2 (×${LIVE})`;
+const live = new Float64Array(LIVE);
+const objects = Array.from({ length: LIVE }, (_, i) => ({ id: i, salary: 0, dept: 0, age: 0 }));
+/** The live records both LMM peers touch, allocated once. */
+function allocateLive(): void {
+  if (live[0] === 0) { for (let i = 0; i < LIVE; i++) live[i] = heap.alloc(emp); }
+}
+
+bench({
+  name: "one ArrayBuffer, fixed offsets",
+  group: fieldsGroup,
+  baseline: true,
+  fn(): void {
+    const v = bigView;
+    let sum = 0;
+    for (let i = 0; i < LIVE; i++) {
+      const o = i * SIZE;
+      v.setUint32(o + ID, v.getUint32(o + ID, true) + 1, true);
+      v.setFloat64(o + SALARY, v.getFloat64(o + SALARY, true) + 0.5, true);
+      sum += v.getUint32(o + ID, true) + v.getFloat64(o + SALARY, true);
+    }
+    sink.sum += sum;
+  },
+});
+
+bench({
+  name: "JS objects",
+  group: fieldsGroup,
+  fn(): void {
+    let sum = 0;
+    for (let i = 0; i < LIVE; i++) {
+      const o = objects[i];
+      o.id = (o.id + 1) >>> 0;
+      o.salary += 0.5;
+      sum += o.id + o.salary;
+    }
+    sink.sum += sum;
+  },
+});
+
+bench({
+  name: "lmm field accessors",
+  group: fieldsGroup,
+  setup: allocateLive,
+  fn(): void {
+    let sum = 0;
+    for (let i = 0; i < LIVE; i++) {
+      const a = live[i];
+      id.set(a, (id.get(a) + 1) >>> 0);
+      salary.set(a, salary.get(a) + 0.5);
+      sum += id.get(a) + salary.get(a);
+    }
+    sink.sum += sum;
+  },
+});
+
+bench({
+  name: "lmm heap.memory (DataView, address − base)",
+  group: fieldsGroup,
+  setup: allocateLive,
+  fn(): void {
+    const { view, base } = heap.memory;
+    let sum = 0;
+    for (let i = 0; i < LIVE; i++) {
+      const o = live[i] - base;
+      view.setUint32(o + ID, (view.getUint32(o + ID, true) + 1) >>> 0, true);
+      view.setFloat64(o + SALARY, view.getFloat64(o + SALARY, true) + 0.5, true);
+      sum += view.getUint32(o + ID, true) + view.getFloat64(o + SALARY, true);
+    }
+    sink.sum += sum;
+  },
+});
