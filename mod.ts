@@ -15,8 +15,11 @@
  * else the repository build (`deno task build`), else the download cache
  * (`await loadLibrary()` downloads it). Run with `--allow-ffi` (plus
  * `--allow-env`/`--allow-read`/`--allow-net` for those steps). When
- * `LMM_REPORT` names a file, the report of every open heap is written there
- * at exit.
+ * `LMM_REPORT` names a file (`lmm run` sets it), every heap's live blocks
+ * are appended there — a heap closed or collected with live blocks at once,
+ * the open ones when the program ends or gets SIGINT/SIGTERM — with the
+ * allocation stacks of a byte-weighted sample of them. In tests,
+ * {@linkcode assertNoLeaks} and {@linkcode leakCheck} fail on leaks.
  *
  * The seed's C API is here too, on a default heap: {@linkcode mmInit},
  * {@linkcode mmRegStruct}, {@linkcode xcalloc}, {@linkcode xfree} and the
@@ -60,16 +63,44 @@ export {
 } from "./ffi/native/loader.ts";
 export { report, writeReport } from "./ffi/report.ts";
 export {
+  assertNoLeaks,
+  type LeakAssertOptions,
+  leakCheck,
+  LeakError,
+} from "./ffi/report/assert.ts";
+export {
   type BlockReport,
+  type BlockTuple,
+  type EndRecord,
+  EXAMPLES_PER_SITE,
   type FamilyReport,
+  type FamilyStats,
+  type FragmentationReport,
+  type HeapRecord,
   type HeapReport,
+  type HeapState,
+  type LeakKind,
+  type LeaksRecord,
   type LeaksReport,
   type PageReport,
+  type PagesRecord,
+  type PartReason,
+  type PartRecord,
+  type ProgramInfo,
   type Report,
   REPORT_SCHEMA,
   REPORT_VERSION,
+  type ReportRecord,
+  type SiteLeak,
+  type SiteMode,
+  type SiteSettings,
+  type StackFrame,
+  type StackRecord,
   type StatsFields,
+  type Tally,
+  type TimelineRecord,
   type TotalsReport,
+  type TotalsStats,
 } from "./ffi/report_types.ts";
 export {
   formatBlockUsage,

@@ -22,8 +22,9 @@ Usage: lmm <command> [options]
 Commands:
   demo     the classic walkthrough: register emp_t and student_t, allocate,
            free, print memory and block usage after each step
-  run      run a program under LMM and report its heaps, leaks and
-           fragmentation when it exits: lmm run -- deno run -A app.ts
+  run      run a program under LMM and report its heaps, leaks (with their
+           allocation stacks) and fragmentation when it ends:
+           lmm run -- deno run -A app.ts
   report   render a saved report as text, JSON or an HTML heap map
 
 Options:
@@ -34,6 +35,7 @@ Environment:
   NO_COLOR    set and not empty: no colours (colours are only used on terminals)
   LMM_LIB     the liblmm.so to load and to hand to programs run by lmm run
   LMM_REPORT  set by lmm run for the program: where its report is written
+  LMM_SITES   set by lmm run for the program: how allocation stacks are recorded
 
 ${EXIT_HELP}`;
 

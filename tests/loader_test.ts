@@ -221,8 +221,9 @@ Deno.test("the whole chain from a package without a build: loadLibrary downloads
   const sum = sha256(Deno.readFileSync(BUILD));
   try {
     Deno.mkdirSync(join(root, "pkg/ffi/native"), { recursive: true });
+    Deno.mkdirSync(join(root, "pkg/ffi/report"), { recursive: true });
     Deno.copyFileSync(repoPath("mod.ts"), join(root, "pkg/mod.ts"));
-    for (const dir of ["ffi", "ffi/native"]) {
+    for (const dir of ["ffi", "ffi/native", "ffi/report"]) {
       for (const entry of Deno.readDirSync(repoPath(dir))) {
         if (entry.isFile) {
           Deno.copyFileSync(repoPath(`${dir}/${entry.name}`), join(root, "pkg", dir, entry.name));
