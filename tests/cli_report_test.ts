@@ -144,6 +144,14 @@ Deno.test("lmm report: control characters in labels, names and frames are escape
     // JSON keeps them exact.
     const json = await lmm(["report", file, "--json"]);
     assert.ok(json.stdout.includes('"label":"ma\\u001b[31min\\r"'));
+    // HTML shows them escaped too.
+    const html = join(dir, "evil.html");
+    assert.equal((await lmm(["report", file, "--html", html])).code, 0);
+    const page = await Deno.readTextFile(html);
+    // deno-lint-ignore no-control-regex
+    assert.doesNotMatch(page, /[\x00-\x09\x0b-\x1f\x7f\u202e]/, "no raw control character");
+    assert.match(page, /Heap 1 “ma\\x1b\[31min\\x0d”/);
+    assert.match(page, /hire \(\/srv\/app\/st\\u202eaff\.ts:7:12\)/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -15,7 +15,8 @@
  * `Deno.exit`, the end of a test file under `deno test`), on an uncaught
  * error or unhandled rejection, and on SIGINT or SIGTERM — after which the
  * signal is raised again with no listener left, so the program ends the way
- * the signal would have ended it. A Worker gets no `unload`: it writes a
+ * the signal would have ended it. (Deno cannot tell whether the program
+ * listens for the signal itself; if it does, it receives it a second time.) A Worker gets no `unload`: it writes a
  * checkpoint of its heaps (their figures and leaks, not every block) before
  * each `postMessage` when they changed since the last one, at most a tenth
  * of the time, and all of it in `self.close()`, so a Worker that reports
