@@ -27,8 +27,28 @@ Deno.test("report(): open heaps, then heaps closed with live blocks; clean close
   const closed = mine[1];
   assert.deepEqual(closed.pages, [], "a closed heap keeps its leaks, not its blocks");
   assert.equal(closed.leaks.bytes, 24);
+  // No stacks and no report file: summarised from its statistics, its blocks not read.
+  assert.deepEqual(closed.leaks.bySite.map((g) => [g.site, g.family, g.count, g.bytes]), [
+    ["unknown", "bytes", 1, 24],
+  ]);
+  assert.deepEqual(closed.leaks.unsampled, { count: 1, bytes: 24 });
   const open = heaps.filter((h) => h.state === "open").map((h) => h.id);
   assert.deepEqual(open, [...open].sort((x, y) => x - y), "open heaps in creation order");
+});
+
+Deno.test("report(): a heap closed with stacks recorded is read in full before it goes", () => {
+  {
+    using tracked = new Heap({ label: "report-tracked", trackSites: "all" });
+    const node = tracked.register("node_t", 16);
+    const head = tracked.alloc(node);
+    tracked.view(head).setBigUint64(0, BigInt(tracked.alloc(node)), true);
+  }
+  const heap = report().heaps.find((h) => h.label === "report-tracked")!;
+  assert.equal(heap.state, "closed");
+  assert.deepEqual([heap.leaks.direct.count, heap.leaks.indirect.count], [1, 1]);
+  assert.ok(
+    heap.leaks.bySite.every((g) => g.stack.length > 0 && /report_test\.ts:\d+$/.test(g.site)),
+  );
 });
 
 Deno.test("writeReport: atomic, JSON Lines that lmm reads, no temp file left", () => {

@@ -8,7 +8,10 @@
  *   just before its pages go back (`"closed"`, `"collected"`): its live
  *   blocks leaked at close. The summary stays in a ledger for `report()`;
  *   with `LMM_REPORT` set the heap is also appended to the report file at
- *   once, so nothing that happens later can lose it.
+ *   once, so nothing that happens later can lose it. A heap that records no
+ *   stacks, closed while no report file is asked for, is summarised from
+ *   its statistics alone (closing with live blocks may be a deliberate
+ *   free-everything: it stays O(families)).
  *
  * With `LMM_REPORT` set, this isolate appends its part of the report (its
  * open heaps and its timeline) when it ends: at `unload` (a normal end,
@@ -39,7 +42,7 @@ import { onAllocations, SiteTracker, stackFrames } from "../sites.ts";
 import { heapReportOf, programInfo, reportOf } from "./build.ts";
 import { leaksReport } from "./leaks.ts";
 import { type SiteOptions, siteSettings } from "./options.ts";
-import { type HeapData, snapshotHeap } from "./snapshot.ts";
+import { type HeapData, snapshotHeap, summarizeHeap } from "./snapshot.ts";
 import { appendPart, LineWriter, writePart } from "./stream.ts";
 import { measureOpenHeaps, Timeline } from "./timeline.ts";
 
@@ -151,9 +154,14 @@ export function heapCollected(entry: HeapEntry): void {
 function noteLeaks(entry: HeapEntry, heap: Heap | null, reason: PartReason): void {
   try {
     if (readStats(lib(), entry.handle, ALL_FAMILIES).occupied_blocks === 0) return;
+    const path = reportPath();
+    if (path === undefined && (entry.tracker?.settings.mode ?? "none") === "none") {
+      // Nothing asked for stacks or a report: keep the counts, read no block.
+      ledger.push(summarizeHeap(entry));
+      return;
+    }
     const snap = snapshotHeap(entry, heap);
     ledger.push({ heap: snap.heap, pages: [], blocks: null, leaks: snap.leaks });
-    const path = reportPath();
     if (path !== undefined) append(path, reason, [snap], false);
   } catch (error) {
     warn(`could not read the live blocks of heap ${entry.id} at ${reason}: ${message(error)}`);

@@ -18,11 +18,16 @@ import { LmmError, Status } from "../errors.ts";
 import type { Heap } from "../heap.ts";
 import { ALL_FAMILIES, BLOCK_FREE, BlockRecord, PageInfo, Stats, u64 } from "../native/abi.ts";
 import { lib } from "../native/loader.ts";
-import { listRecords, readFamilies, readStats, statsFields } from "../records.ts";
+import { listRecords, type RawStats, readFamilies, readStats, statsFields } from "../records.ts";
 import type { HeapEntry } from "../registry.ts";
-import type { FamilyReport, HeapRecord, TotalsReport } from "../report_types.ts";
+import type {
+  FamilyReport,
+  FragmentationReport,
+  HeapRecord,
+  TotalsReport,
+} from "../report_types.ts";
 import { classifyBlocks } from "./classify.ts";
-import { FragmentationCounter, totalFragmentation } from "./fragmentation.ts";
+import { ALIGNMENT, FragmentationCounter, totalFragmentation } from "./fragmentation.ts";
 import { type LeakSummary, type LiveBlocks, summarizeLeaks } from "./leaks.ts";
 
 /** A page and where its blocks are in the snapshot's block columns. */
@@ -81,10 +86,7 @@ export interface Snapshot extends HeapData {
 export function snapshotHeap(entry: HeapEntry, heap: Heap | null): Snapshot {
   const S = lib();
   const h = entry.handle;
-  const familyList = readFamilies(S, h);
-  const statsBuffer = new Uint8Array(Stats.SIZE);
-  const totalsRaw = readStats(S, h, ALL_FAMILIES, statsBuffer);
-  const familyRaw = familyList.map((f) => readStats(S, h, f.id, statsBuffer));
+  const { familyList, totalsRaw, familyRaw } = readFigures(entry);
 
   const pageList = listRecords(
     (buf, cap, out) => S.lmm_pages(h, ALL_FAMILIES, buf, cap, out),
@@ -125,12 +127,45 @@ export function snapshotHeap(entry: HeapEntry, heap: Heap | null): Snapshot {
   live.kind.set(classifyBlocks(live.address, sizes, (i) => reader(live.address[i], sizes[i])));
   for (let j = 0; j < liveCount; j++) blocks.kind[index[j]] = live.kind[j];
 
+  return {
+    heap: heapFields(entry, familyList, totalsRaw, familyRaw, fragmentation.map((f) => f.report())),
+    pages,
+    blocks,
+    live,
+    leaks: summarizeLeaks(live, (id) => familyList[id]?.name ?? `family ${id}`),
+  };
+}
+
+/** The families and statistics of a heap, from the engine. */
+function readFigures(entry: HeapEntry): {
+  familyList: ReturnType<typeof readFamilies>;
+  totalsRaw: RawStats;
+  familyRaw: RawStats[];
+} {
+  const S = lib();
+  const familyList = readFamilies(S, entry.handle);
+  const buffer = new Uint8Array(Stats.SIZE);
+  return {
+    familyList,
+    totalsRaw: readStats(S, entry.handle, ALL_FAMILIES, buffer),
+    familyRaw: familyList.map((f) => readStats(S, entry.handle, f.id, buffer)),
+  };
+}
+
+/** The heap record's fields from the engine's figures and each family's fragmentation. */
+function heapFields(
+  entry: HeapEntry,
+  familyList: ReturnType<typeof readFamilies>,
+  totalsRaw: RawStats,
+  familyRaw: RawStats[],
+  fragmentation: FragmentationReport[],
+): Omit<HeapRecord, "type"> {
   const families: FamilyReport[] = familyList.map((f, i) => ({
     id: f.id,
     name: f.name,
     structSize: f.structSize,
     ...statsFields(familyRaw[i]),
-    fragmentation: fragmentation[i].report(),
+    fragmentation: fragmentation[i],
   }));
   const largestPerFamily = familyRaw.reduce((sum, raw) => sum + raw.largest_free, 0);
   const totals: TotalsReport = {
@@ -141,28 +176,76 @@ export function snapshotHeap(entry: HeapEntry, heap: Heap | null): Snapshot {
     externalFragmentation: totalsRaw.free_bytes === 0
       ? 0
       : 1 - largestPerFamily / totalsRaw.free_bytes,
-    fragmentation: totalFragmentation(families.map((f) => f.fragmentation), totalsRaw.free_bytes),
+    fragmentation: totalFragmentation(fragmentation, totalsRaw.free_bytes),
     cachedPages: totalsRaw.cached_pages,
     cachedBytes: totalsRaw.cached_bytes,
     mmapCount: totalsRaw.mmap_count,
     munmapCount: totalsRaw.munmap_count,
   };
-  const settings = tracker?.settings;
+  const settings = entry.tracker?.settings;
   return {
-    heap: {
-      id: entry.id,
-      label: entry.label,
-      state: entry.state,
-      pageSize: entry.pageSize,
-      metaBlockSize: S.lmm_meta_block_size(),
-      sites: settings !== undefined && settings.mode !== "none" ? { ...settings } : null,
-      totals,
-      families,
+    id: entry.id,
+    label: entry.label,
+    state: entry.state,
+    pageSize: entry.pageSize,
+    metaBlockSize: lib().lmm_meta_block_size(),
+    sites: settings !== undefined && settings.mode !== "none" ? { ...settings } : null,
+    totals,
+    families,
+  };
+}
+
+/**
+ * A heap's figures and leaks from its statistics alone, in O(families):
+ * what a heap closed without stack tracking and without a report file
+ * leaves in the process report (closing a heap with live blocks may be a
+ * deliberate free-everything, which must stay cheap). Its live blocks are
+ * counted by family but not read: none is split off as indirect, and the
+ * fragmentation is measured against one structure per family.
+ *
+ * @param entry The heap's entry (the handle still valid).
+ * @returns Its data, without blocks.
+ */
+export function summarizeHeap(entry: HeapEntry): HeapData {
+  const { familyList, totalsRaw, familyRaw } = readFigures(entry);
+  const fragmentation = familyRaw.map((raw, i): FragmentationReport => ({
+    typicalRequest: Math.ceil(familyList[i].structSize / ALIGNMENT) * ALIGNMENT,
+    holes: raw.free_blocks,
+    tooSmallHoles: raw.soft_frag_blocks,
+    tooSmallBytes: raw.soft_frag_bytes,
+    external: raw.free_bytes === 0 ? 0 : raw.soft_frag_bytes / raw.free_bytes,
+  }));
+  const tally = { count: totalsRaw.occupied_blocks, bytes: totalsRaw.app_bytes };
+  const live = familyList.map((f, i) => ({ f, raw: familyRaw[i] }))
+    .filter(({ raw }) => raw.occupied_blocks > 0)
+    .sort((a, b) => b.raw.app_bytes - a.raw.app_bytes);
+  return {
+    heap: heapFields(entry, familyList, totalsRaw, familyRaw, fragmentation),
+    pages: [],
+    blocks: null,
+    leaks: {
+      blocks: tally.count,
+      bytes: tally.bytes,
+      direct: tally,
+      indirect: { count: 0, bytes: 0 },
+      unsampled: tally,
+      byFamily: live.map(({ f, raw }) => ({
+        family: f.name,
+        count: raw.occupied_blocks,
+        bytes: raw.app_bytes,
+        indirect: { count: 0, bytes: 0 },
+      })),
+      byStack: live.map(({ f, raw }) => ({
+        stackId: 0,
+        family: f.name,
+        kind: "direct",
+        count: raw.occupied_blocks,
+        bytes: raw.app_bytes,
+        estimatedCount: raw.occupied_blocks,
+        estimatedBytes: raw.app_bytes,
+        examples: [],
+      })),
     },
-    pages,
-    blocks,
-    live,
-    leaks: summarizeLeaks(live, (id) => familyList[id]?.name ?? `family ${id}`),
   };
 }
 
