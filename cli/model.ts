@@ -16,8 +16,9 @@
  * by family, occupancy (tenths of the page in use) and number of holes. The
  * blocks themselves are kept for every page of a heap with at most
  * {@link FULL_DETAIL_BLOCKS} blocks, and otherwise for the first pages of
- * each group (at most {@link DETAIL_BLOCKS} blocks in all), so memory stays
- * bounded however large the heap.
+ * each group (at most {@link DETAIL_BLOCKS} blocks in all), and never more
+ * than {@link MODEL_DETAIL_BLOCKS} over all heaps, so memory stays bounded
+ * however large the heaps and however many.
  *
  * @module
  */
@@ -40,6 +41,8 @@ import type { RecordSink } from "./report_file.ts";
 export const FULL_DETAIL_BLOCKS = 20_000;
 /** Blocks kept for example pages of a larger heap, at most. */
 export const DETAIL_BLOCKS = 60_000;
+/** Blocks kept over all heaps, at most (a report of thousands of small heaps). */
+export const MODEL_DETAIL_BLOCKS = 200_000;
 /** Example pages kept per group. */
 const EXAMPLES_PER_GROUP = 2;
 /** A page with more blocks than this keeps none (it would not be drawn). */
@@ -153,6 +156,8 @@ export class ModelBuilder implements RecordSink {
   readonly #warnings: string[] = [];
   readonly #groupIndex = new WeakMap<HeapModel, Map<string, number>>();
   #parts = 0;
+  /** Blocks kept in the details of every heap. */
+  #kept = 0;
 
   record(record: ReportRecord): void {
     if (record.type === "part") {
@@ -372,12 +377,13 @@ export class ModelBuilder implements RecordSink {
     group.bytes += pages.size[index];
     pages.group[index] = g;
     if (open.tuples === null) return;
-    const keep = open.keep ||
+    const keep = this.#kept + open.tuples.length <= MODEL_DETAIL_BLOCKS && (open.keep ||
       (group.examples.length < EXAMPLES_PER_GROUP &&
-        heap.detailBlocks + open.tuples.length <= DETAIL_BLOCKS);
+        heap.detailBlocks + open.tuples.length <= DETAIL_BLOCKS));
     if (keep) {
       heap.detail.set(index, open.tuples);
       heap.detailBlocks += open.tuples.length;
+      this.#kept += open.tuples.length;
       if (group.examples.length < EXAMPLES_PER_GROUP) group.examples.push(index);
     }
   }

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Heap, writeReport } from "../mod.ts";
 import { LineWriter } from "../ffi/report/stream.ts";
-import { DETAIL_BLOCKS, FULL_DETAIL_BLOCKS } from "../cli/model.ts";
+import { DETAIL_BLOCKS, FULL_DETAIL_BLOCKS, MODEL_DETAIL_BLOCKS } from "../cli/model.ts";
 import { modelOf, recordsOf } from "./fixtures/cli/helpers.ts";
 
 Deno.test("LineWriter: lines in large chunks, a line longer than the buffer written whole", () => {
@@ -74,6 +74,25 @@ Deno.test("the model keeps every block of a small heap, examples of each group o
   }
   assert.equal(l.groups.reduce((n, g) => n + g.pages, 0), l.pages.count);
   assert.equal(l.blockCount, large.stats().totals.totalBlocks);
+});
+
+Deno.test("the model keeps at most MODEL_DETAIL_BLOCKS blocks over all heaps", () => {
+  const heaps = Array.from(
+    { length: 14 },
+    (_, i) => new Heap({ label: `many-${i}`, pageSize: 4096 }),
+  );
+  try {
+    for (const heap of heaps) for (let i = 0; i < 15_000; i++) heap.allocBytes(8);
+    const model = modelOf(reportText());
+    const mine = model.heaps.filter((h) => h.heap.label.startsWith("many-"));
+    const kept = model.heaps.reduce((n, h) => n + h.detailBlocks, 0);
+    assert.ok(kept <= MODEL_DETAIL_BLOCKS, `${kept} blocks kept`);
+    assert.ok(mine[0].detail.size === mine[0].pages.count, "the first heaps keep every block");
+    assert.ok(mine.at(-1)!.detail.size < mine.at(-1)!.pages.count, "the last ones do not");
+    assert.ok(mine.every((h) => h.blockCount > 15_000), "but every block is counted");
+  } finally {
+    for (const heap of heaps) heap.close();
+  }
 });
 
 /** A minimal part of one heap with `live` live blocks. */
