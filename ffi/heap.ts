@@ -1181,11 +1181,14 @@ export class Heap {
     return readStats(S, h, family, this.#statsBuffer);
   }
 
-  /** The allocation site of a live block: its stack's innermost `file:line`. */
+  /**
+   * The allocation site of a live block (the engine just gave its site id):
+   * its stack's innermost `file:line`.
+   */
   #siteOf(address: number, site: number): string | null {
     const t = this.#tracker;
     if (site === 0 || t === null || site !== t.marker) return null;
-    const frames = stackFrames(t.stackOf(address)?.stack ?? 0);
+    const frames = stackFrames(t.stackOfLive(address)?.stack ?? 0);
     return frames.length === 0 ? null : frameSite(frames[0]);
   }
 }
