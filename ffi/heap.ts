@@ -73,7 +73,7 @@ export interface HeapOptions {
   pageCache?: number;
   /**
    * Record the call stack that allocated each block, for `leaks()` and
-   * reports: `true` or `"all"` every allocation (≈ 2 µs each), `"sample"`
+   * reports: `true` or `"all"` every allocation (a few µs each), `"sample"`
    * a byte-weighted sample (a block of `s` bytes with probability
    * 1 − e^(−s/sampleInterval)), `false` or `"none"` none. Unset: as
    * `LMM_SITES` says (`lmm run --sites`), else `"sample"` when `LMM_REPORT`
