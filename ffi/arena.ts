@@ -37,7 +37,7 @@ export interface Window {
 }
 
 /** One arena and what unmapping it waits for. */
-interface ArenaLife {
+export interface ArenaLife {
   readonly base: number;
   readonly len: number;
   /** Its `ArrayBuffer` was made and is still reachable. */
