@@ -18,10 +18,13 @@ import { hex, LmmError, Status } from "./errors.ts";
 import {
   ArenaInfo,
   HeapInfo,
+  HELD_BIT,
   MAX_ARENAS,
   META_BLOCK_SIZE,
   PAGE_HEADER_SIZE,
   PAGE_REQUESTED_OFFSET,
+  SITE_LIMIT,
+  STATE_CACHED,
   STATE_OCCUPIED,
 } from "./native/abi.ts";
 import type { LmmSymbols } from "./native/symbols.ts";
@@ -89,23 +92,25 @@ export class ArenaMemory {
   /** Key of the keyed checks. */
   readonly key: number;
   readonly pageSize: number;
-  readonly #handle: () => Deno.PointerObject;
+  readonly #handle: Deno.PointerObject;
+  #closed = false;
   readonly #lives: ArenaLife[] = [];
   #mapped: Mapped[] = [];
 
   /**
-   * Maps the arenas of a heap made with `LMM_HEAP_KEEP_ARENAS`.
+   * Maps the arenas of a heap made with `LMM_HEAP_KEEP_ARENAS`. Holds the
+   * handle, never the `Heap` (a finalizer's held value reaches this object).
    *
    * @param symbols The library.
-   * @param handle Gives the heap's handle (throws CLOSED once it is closed).
+   * @param handle The heap's handle.
    */
-  constructor(symbols: LmmSymbols, handle: () => Deno.PointerObject) {
+  constructor(symbols: LmmSymbols, handle: Deno.PointerObject) {
     S = symbols;
     this.#handle = handle;
     const info = new Uint8Array(HeapInfo.SIZE);
     const iv = new DataView(info.buffer);
     iv.setUint32(HeapInfo.size, HeapInfo.SIZE, true);
-    const status = S.lmm_heap_info(handle(), info);
+    const status = S.lmm_heap_info(handle, info);
     if (status !== 0) {
       throw new LmmError("BAD_HANDLE", `lmm_heap_info: status ${status}`, { status });
     }
@@ -130,7 +135,7 @@ export class ArenaMemory {
     const records = new Uint8Array(ArenaInfo.SIZE * MAX_ARENAS);
     const count = new BigUint64Array(1);
     const status = S.lmm_heap_arenas(
-      this.#handle(),
+      this.#handle,
       records,
       BigInt(MAX_ARENAS),
       new Uint8Array(count.buffer),
@@ -178,12 +183,16 @@ export class ArenaMemory {
    */
   locate(address: number, size: number): Window {
     let m = this.#find(address, size);
-    if (m === undefined && this.end !== this.base) {
+    if (m === undefined && !this.#closed) {
       this.#refresh();
       m = this.#find(address, size);
     }
     if (m === undefined) {
-      if (this.end === this.base) this.#handle(); // throws CLOSED
+      if (this.#closed) {
+        throw new LmmError("CLOSED", `${hex(address)}: the heap is closed`, {
+          status: Status.DESTROYED,
+        });
+      }
       throw new LmmError(
         "NOT_OWNED",
         `${hex(address)}+${size}: outside the heap's memory`,
@@ -203,7 +212,7 @@ export class ArenaMemory {
     let off = address - this.base;
     if (!(off >= 64 && address + 16 <= this.end)) {
       let m = this.#find(address - 64, 64);
-      if (m === undefined && this.end !== this.base) {
+      if (m === undefined && !this.#closed) {
         this.#refresh(); // an arena reserved since the last look?
         m = this.#find(address - 64, 64);
       }
@@ -216,8 +225,13 @@ export class ArenaMemory {
     const w0 = words[i];
     const w1 = words[i + 1];
     const w2 = words[i + 2];
-    if (w1 >>> 27 !== STATE_OCCUPIED << 2) return -1;
-    if (seal(this.key, address - 16, w0, w1, w2) !== words[i + 3]) return -1;
+    const state = w1 >>> 27;
+    if (state === STATE_OCCUPIED << 2) {
+      if (seal(this.key, address - 16, w0, w1, w2) !== words[i + 3]) return -1;
+    } else if (state === STATE_CACHED << 2 && (w2 & HELD_BIT) !== 0) {
+      // Handed out by the TypeScript tier: its held bit and slack are not sealed.
+      if (seal(this.key, address - 16, w0, w1, w2 & (SITE_LIMIT - 1)) !== words[i + 3]) return -1;
+    } else return -1;
     if (w0 !== 0) return w0 * 8 - (w2 >>> 22);
     // The one block of a large page: its page header, right before the meta
     // block, holds the requested bytes.
@@ -231,6 +245,7 @@ export class ArenaMemory {
    * unreachable already.
    */
   release(): void {
+    this.#closed = true;
     // Empty windows: every access goes to `locate`, which throws CLOSED.
     this.view = new DataView(new ArrayBuffer(0));
     this.bytes = new Uint8Array(0);

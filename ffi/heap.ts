@@ -22,7 +22,6 @@
 
 import { hex, LmmError, Status, statusCode, statusMessage, unwrap } from "./errors.ts";
 import {
-  ABI_VERSION,
   ALL_FAMILIES,
   BLOCK_FREE,
   BlockInfo as BlockInfoLayout,
@@ -33,15 +32,17 @@ import {
   DEFAULT_PAGE_SIZE,
   DEFAULT_RESERVE,
   FamilyInfo,
+  HEAP_EXACT,
   HEAP_KEEP_ARENAS,
   HEAP_NO_LOCK,
   MAX_BYTES,
+  MAX_CLASS,
   PageInfo,
   Stats,
-  WALK_LIVE_ONLY,
 } from "./native/abi.ts";
 import { lib } from "./native/loader.ts";
 import { type ArenaLife, ArenaMemory, releaseArenas, type Window } from "./arena.ts";
+import { FrontCache } from "./cache.ts";
 import { bindLayout, type BoundLayout } from "./accessors.ts";
 import {
   type CDeclarationOptions,
@@ -89,6 +90,15 @@ export interface HeapOptions {
    * Every address of the first arena is in `heap.memory`.
    */
   reserve?: number;
+  /**
+   * The classic heap, block for block: no caches in front of worst fit, no
+   * size classes for untyped memory, no idle pages (`pageCache` is
+   * ignored). Slower; for teaching, comparison and the classic API. Default
+   * false: freed blocks of a family's size are reused at once (in TypeScript,
+   * without a native call) and untyped requests up to 4 KiB share pages with
+   * requests of their size class.
+   */
+  exact?: boolean;
   /**
    * Record the call stack that allocated each block, for `leaks()` and
    * reports: `true` or `"all"` every allocation (a few µs each), `"sample"`
@@ -200,7 +210,7 @@ export interface HeapBlock {
  * heap.allocBytes(32);
  * const [page] = heap.blocks();
  * assert.equal(page.size, 4096);
- * assert.equal(page.family.name, "bytes");
+ * assert.equal(page.family.name, "bytes/32"); // untyped requests share pages of their size class
  * assert.equal(page.blocks.length, 2); // the block and the free rest
  * ```
  */
@@ -254,13 +264,42 @@ let S: LmmSymbols;
  * blocks are reported first (the held value reaches the handle and the
  * arenas, never the `Heap`); the arenas go once no view reaches them.
  */
-const finalizer = new FinalizationRegistry<{ entry: HeapEntry; arenas: ArenaLife[] }>(
-  ({ entry, arenas }) => {
+const finalizer = new FinalizationRegistry<
+  { entry: HeapEntry; arenas: ArenaLife[]; front: FrontCache | null }
+>(
+  ({ entry, arenas, front }) => {
+    try {
+      front?.settle(); // the statistics the report reads include what the cache did
+    } catch {
+      // a poisoned heap: reported as it is
+    }
     heapCollected(entry);
     S.lmm_heap_release(entry.handle);
     releaseArenas(arenas);
   },
 );
+
+/**
+ * What makes a heap's figures exact and coalesced before they are read: the
+ * TypeScript tier settles and gives its blocks back, the engine's front
+ * caches give theirs back to worst fit. A poisoned heap is left as it is
+ * (its readers say so). Holds the handle and the cache, never the `Heap`.
+ */
+function quiescer(front: FrontCache | null, handle: Deno.PointerObject): () => void {
+  if (front === null) return () => {};
+  return (): void => {
+    try {
+      front.flush();
+    } catch (e) {
+      if (e instanceof LmmError && (e.code === "POISONED" || e.code === "CORRUPTED")) return;
+      throw e;
+    }
+    const status = S.lmm_front_flush(handle);
+    if (status !== 0 && status !== Status.POISONED && status !== Status.CORRUPTED) {
+      unwrap(status, "lmm_front_flush");
+    }
+  };
+}
 
 /**
  * The memory of a heap's first arena, for code that reads and writes it
@@ -317,6 +356,8 @@ export class Heap {
   readonly #byName = new Map<string, Family>();
   /** What reports know of this heap, and its stack recorder (null: none). */
   readonly #entry: HeapEntry;
+  /** The TypeScript tier (null for an exact heap). */
+  readonly #front: FrontCache | null;
   readonly #tracker: SiteTracker | null;
   /** Reused output buffers. */
   readonly #statsBuffer = new Uint8Array(Stats.SIZE);
@@ -368,7 +409,17 @@ export class Heap {
     // A Heap belongs to one isolate and its handle never leaves this object,
     // so one thread at a time uses it: the engine's lock can be skipped. Its
     // arenas outlive it until no view can reach them (see arena.ts).
-    view.setUint32(Config.flags, HEAP_NO_LOCK | HEAP_KEEP_ARENAS, true);
+    const exact = options.exact ?? false;
+    if (typeof exact !== "boolean") {
+      throw new LmmError("BAD_CONFIG", `new Heap(): exact ${String(exact)} is not a boolean`, {
+        status: Status.BAD_CONFIG,
+      });
+    }
+    view.setUint32(
+      Config.flags,
+      HEAP_NO_LOCK | HEAP_KEEP_ARENAS | (exact ? HEAP_EXACT : 0),
+      true,
+    );
     const out = new BigUint64Array(1);
     unwrap(
       S.lmm_heap_create(config, new Uint8Array(out.buffer)),
@@ -382,18 +433,24 @@ export class Heap {
     }
     this.#handle = handle;
     try {
-      this.#memory = new ArenaMemory(S, () => this.#live("memory"));
+      this.#memory = new ArenaMemory(S, handle);
     } catch (e) {
       S.lmm_heap_release(handle);
       throw e;
     }
+    this.#front = exact ? null : new FrontCache(S, handle, this.#memory, MAX_CLASS);
     this.#id = nextHeapId++;
     this.#label = options.label ?? "";
     this.#pageSize = pageSize;
     this.#loadFamilies();
     this.#entry = heapOpened(this, { id: this.#id, label: this.#label, pageSize, handle, plan });
+    this.#entry.quiesce = quiescer(this.#front, handle);
     this.#tracker = this.#entry.tracker;
-    finalizer.register(this, { entry: this.#entry, arenas: this.#memory.lives }, this);
+    finalizer.register(
+      this,
+      { entry: this.#entry, arenas: this.#memory.lives, front: this.#front },
+      this,
+    );
   }
 
   /** Process-wide heap number, from 1. */
@@ -499,18 +556,25 @@ export class Heap {
    */
   register<const S extends LayoutSpec>(name: string, layout: S): LayoutFamily<S>;
   register(name: string, sizeOrLayout: number | LayoutSpec): Family {
+    this.#live("register");
+    let family: Family;
     if (typeof sizeOrLayout === "object" && sizeOrLayout !== null) {
-      this.#live("register");
       const layout = new Layout(name, sizeOrLayout);
-      const family = this.#registerSize(
+      const context = `register(${JSON.stringify(name)}, {…})`;
+      family = this.#addFamily(
+        this.#registerSize(name, layout.size, context),
         name,
         layout.size,
-        `register(${JSON.stringify(name)}, {…})`,
+        layout,
       );
-      return this.#addFamily(family, name, layout.size, layout);
+    } else {
+      const context = `register(${JSON.stringify(name)}, ${String(sizeOrLayout)})`;
+      family = this.#addFamily(this.#registerSize(name, sizeOrLayout, context), name, sizeOrLayout);
     }
-    const context = `register(${JSON.stringify(name)}, ${String(sizeOrLayout)})`;
-    return this.#addFamily(this.#registerSize(name, sizeOrLayout, context), name, sizeOrLayout);
+    const info = new Uint8Array(FamilyInfo.SIZE);
+    unwrap(S.lmm_family_info(this.#handle!, family.id, info), "lmm_family_info");
+    this.#joinFront(family.id, info);
+    return family;
   }
 
   /** Registers `name` with the engine; returns its id. */
@@ -579,7 +643,7 @@ export class Heap {
    */
   families(): Family[] {
     this.#live("families");
-    return this.#families.slice();
+    return this.#families.filter((f) => !this.#classes.has(f.id));
   }
 
   // ── Allocation ───────────────────────────────────────────────────────────
@@ -620,6 +684,14 @@ export class Heap {
     }
     const t = this.#tracker;
     const site = t === null ? 0 : t.sample(units * f.structSize);
+    const front = this.#front;
+    if (front !== null) {
+      if (site === 0 && units === 1 && front.serves(f.id)) {
+        const a = front.alloc(f.id, f.structSize);
+        if (a > 0) return a;
+      }
+      if (front.pending) front.settle(); // the engine's peak figures see the cache's work
+    }
     const address = S.lmm_alloc_f64(h, f.id, units, site);
     if (address < 0) throw errorOf(-address, `alloc(${f.name}, ${units})`);
     if (site !== 0) t!.record(address, Heap.prototype.alloc);
@@ -652,6 +724,18 @@ export class Heap {
     }
     const t = this.#tracker;
     const site = t === null ? 0 : t.sample(n);
+    const front = this.#front;
+    if (front !== null) {
+      if (site === 0 && n <= MAX_CLASS) {
+        const id = front.classFamily(n);
+        if (id > 0) {
+          if (!front.serves(id)) this.#familyById(id); // loads it, and its lane
+          const a = front.alloc(id, n);
+          if (a > 0) return a;
+        }
+      }
+      if (front.pending) front.settle();
+    }
     const address = S.lmm_alloc_f64(h, BYTES_FAMILY, n, site);
     if (address < 0) throw errorOf(-address, `allocBytes(${n})`);
     if (site !== 0) t!.record(address, Heap.prototype.allocBytes);
@@ -690,6 +774,9 @@ export class Heap {
     if (!(units > 0 && units <= MAX_BYTES && Number.isInteger(units))) {
       throw unitsError(units, context);
     }
+    const front = this.#front;
+    if (front !== null && front.holds(address)) return this.#reallocHeld(front, address, units);
+    if (front?.pending) front.settle();
     const result = S.lmm_realloc_f64(h, address, units);
     if (result < 0) throw this.#addressError(-result, address, context);
     if (result !== address) this.#tracker?.moved(address, result);
@@ -721,6 +808,7 @@ export class Heap {
     if (!isAddress(address)) {
       throw errorOf(Status.BAD_ADDRESS, `free(${hex(address)})`);
     }
+    if (this.#front !== null && this.#front.free(address)) return;
     const status = S.lmm_free_f64(h, address);
     if (status !== 0) {
       throw this.#addressError(-status, address, `free(${hex(address)})`);
@@ -865,7 +953,13 @@ export class Heap {
     if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
     const id = S.lmm_family_of_f64(h, address);
     if (id < 0) throw this.#addressError(-id, address, context);
-    return this.#familyById(id);
+    return this.#userFamily(id);
+  }
+
+  /** The family a user sees for a family id: "bytes" for its size classes. */
+  #userFamily(id: number): Family {
+    const family = this.#familyById(id);
+    return this.#classes.has(id) ? this.#families[BYTES_FAMILY] : family;
   }
 
   /**
@@ -904,7 +998,7 @@ export class Heap {
       size: u64(view, BlockInfoLayout.size),
       requested: u64(view, BlockInfoLayout.requested),
       units: u64(view, BlockInfoLayout.units),
-      family: this.#familyById(view.getUint32(BlockInfoLayout.family, true)),
+      family: this.#userFamily(view.getUint32(BlockInfoLayout.family, true)),
       site: this.#siteOf(address, view.getUint32(BlockInfoLayout.site, true)),
     };
   }
@@ -934,6 +1028,8 @@ export class Heap {
    */
   stats(): HeapStats {
     const h = this.#live("stats");
+    this.#quiesce();
+    this.#loadFamilies(); // size classes the engine registered on its own
     const totals = this.#readStats(h, ALL_FAMILIES);
     const families: FamilyStats[] = [];
     let largestPerFamily = 0;
@@ -991,6 +1087,7 @@ export class Heap {
    */
   blocks(family?: Family | string): HeapPage[] {
     const h = this.#live("blocks");
+    this.#quiesce();
     const id = family === undefined ? ALL_FAMILIES : this.#resolveFamily(family, "blocks").id;
     const pages = new Map<number, HeapPage>();
     const pageList: HeapPage[] = [];
@@ -1080,6 +1177,7 @@ export class Heap {
    */
   leaks(): LeaksReport {
     this.#live("leaks");
+    this.#quiesce();
     return heapLeaks(this, this.#entry);
   }
 
@@ -1099,6 +1197,7 @@ export class Heap {
    */
   check(): void {
     const h = this.#live("check");
+    this.#quiesce();
     const message = new Uint8Array(CHECK_MESSAGE_CAP);
     const status = S.lmm_check(h, message, message.length);
     if (status !== 0) {
@@ -1131,7 +1230,9 @@ export class Heap {
    * @throws {LmmError} `CLOSED`.
    */
   trim(): void {
-    unwrap(S.lmm_heap_trim(this.#live("trim")), "trim()");
+    const h = this.#live("trim");
+    this.#quiesce();
+    unwrap(S.lmm_heap_trim(h), "trim()");
   }
 
   /**
@@ -1156,6 +1257,7 @@ export class Heap {
    */
   report(): Report {
     this.#live("report");
+    this.#quiesce();
     return singleHeapReport(this, this.#entry);
   }
 
@@ -1178,6 +1280,11 @@ export class Heap {
     const h = this.#handle;
     if (h === null) return;
     finalizer.unregister(this);
+    try {
+      this.#front?.settle(); // the statistics of the report include what the cache did
+    } catch {
+      // a poisoned heap is reported as it is
+    }
     heapClosing(this.#entry, this); // reports live blocks while they can be read
     this.#handle = null;
     // The handle is never used again (#handle is null now), so no tombstone
@@ -1194,6 +1301,16 @@ export class Heap {
   }
 
   // ── Private ──────────────────────────────────────────────────────────────
+
+  /**
+   * Before anything reads the heap's figures or walks its blocks: the
+   * TypeScript tier reports what it did and gives its blocks back, and the
+   * engine's front caches give theirs back to worst fit, so what is read is
+   * exact and coalesced. A poisoned heap is left as it is (its readers say so).
+   */
+  #quiesce(): void {
+    this.#entry.quiesce();
+  }
 
   /** The handle, or throws CLOSED. */
   #live(operation: string): Deno.PointerObject {
@@ -1215,7 +1332,43 @@ export class Heap {
         info.subarray(FamilyInfo.name, FamilyInfo.name + length),
       );
       this.#addFamily(id, name, u64(view, FamilyInfo.struct_size));
+      this.#joinFront(id, info);
     }
+  }
+
+  /** Gives a family its lane in the TypeScript tier, from its `lmm_family_info_t`. */
+  #joinFront(id: number, info: Uint8Array): void {
+    const view = new DataView(info.buffer, info.byteOffset, info.byteLength);
+    if (view.getUint32(FamilyInfo.class_size, true) !== 0) this.#classes.add(id);
+    this.#front?.addFamily(
+      id,
+      view.getUint32(FamilyInfo.unit, true),
+      view.getUint32(FamilyInfo.alignment, true),
+    );
+  }
+
+  /** Size classes of untyped memory among the families (not listed by `families()`). */
+  readonly #classes = new Set<number>();
+
+  /**
+   * Resizes a block the TypeScript tier handed out: in place while it fits,
+   * else moved to a block of the new size.
+   */
+  #reallocHeld(front: FrontCache, address: number, units: number): number {
+    const f = this.familyOf(address);
+    const bytes = units * f.structSize;
+    const sameClass = this.#classes.has(f.id) ? front.classFamily(bytes) === f.id : units === 1;
+    if (front.resize(address, bytes, sameClass)) return address;
+    const old = this.sizeOf(address);
+    const moved = this.#classes.has(f.id) ? this.allocBytes(bytes) : this.alloc(f, units);
+    const keep = Math.min(old, bytes);
+    const m = this.#memory;
+    const from = m.locate(address, keep);
+    const to = m.locate(moved, keep);
+    to.bytes.set(from.bytes.subarray(from.offset, from.offset + keep), to.offset);
+    this.free(address);
+    this.#tracker?.moved(address, moved);
+    return moved;
   }
 
   #addFamily(id: number, name: string, structSize: number, layout?: Layout): Family {

@@ -118,12 +118,12 @@ export function readStats(
  *
  * @param S The library's symbols.
  * @param handle The heap.
- * @returns Id, name and struct size of each family, in id order.
+ * @returns Id, name, struct size and size class (0: none) of each family, in id order.
  */
 export function readFamilies(
   S: LmmSymbols,
   handle: Deno.PointerObject,
-): { id: number; name: string; structSize: number }[] {
+): { id: number; name: string; structSize: number; classSize: number }[] {
   const count = new Uint32Array(1);
   unwrap(S.lmm_family_count(handle, new Uint8Array(count.buffer)), "lmm_family_count");
   const info = new Uint8Array(FamilyInfo.SIZE);
@@ -136,6 +136,7 @@ export function readFamilies(
       id,
       name: new TextDecoder().decode(info.subarray(FamilyInfo.name, FamilyInfo.name + length)),
       structSize: u64(view, FamilyInfo.struct_size),
+      classSize: view.getUint32(FamilyInfo.class_size, true),
     });
   }
   return families;

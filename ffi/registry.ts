@@ -30,6 +30,12 @@ export interface HeapEntry {
   readonly tracker: SiteTracker | null;
   /** Open until closed or collected. */
   state: HeapState;
+  /**
+   * Makes what the engine says about the heap exact and coalesced before it
+   * is read (the TypeScript tier settles and gives its blocks back); never
+   * holds the `Heap` itself.
+   */
+  quiesce: () => void;
 }
 
 const open = new Map<number, { ref: WeakRef<Heap>; entry: HeapEntry }>();

@@ -68,11 +68,17 @@ Deno.test("alloc: by family or name, zeroed, aligned, default one unit", () => {
   heap.check();
 });
 
-Deno.test("allocBytes: untyped memory in family 'bytes'", () => {
+Deno.test("allocBytes: untyped memory, small requests in their size class", () => {
   using heap = new Heap();
   const p = heap.allocBytes(1);
   const q = heap.allocBytes(100_000); // larger than a page
-  assert.equal(heap.familyOf(p).name, "bytes");
+  assert.equal(heap.familyOf(p).name, "bytes"); // kept in the 16-byte size class of "bytes"
+  assert.equal(heap.familyOf(q).name, "bytes"); // beyond 4 KiB: worst fit, exact size
+  assert.deepEqual(heap.families().map((f) => f.name), ["bytes"]); // classes are not listed
+  assert.ok(heap.stats().families.some((f) => f.name === "bytes/16")); // but counted
+  assert.ok(heap.blocks().some((page) => page.family.name === "bytes/16")); // pages say where
+  using exact = new Heap({ exact: true });
+  assert.equal(exact.familyOf(exact.allocBytes(1)).name, "bytes");
   assert.equal(heap.blockInfo(q).requested, 100_000);
   heap.bytes(q)[99_999] = 7;
   assert.equal(heap.bytes(q)[99_999], 7);

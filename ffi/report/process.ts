@@ -97,6 +97,7 @@ export function heapOpened(
     handle: init.handle,
     tracker: sites.mode === "none" && !reporting ? null : tracker(init.handle, sites),
     state: "open",
+    quiesce: () => {},
   };
   addHeap(heap, entry);
   arm(reporting);

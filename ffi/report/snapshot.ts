@@ -85,6 +85,7 @@ export interface Snapshot extends HeapData {
  * @returns The snapshot.
  */
 export function snapshotHeap(entry: HeapEntry, heap: Heap | null): Snapshot {
+  entry.quiesce();
   const S = lib();
   const h = entry.handle;
   const { familyList, totalsRaw, familyRaw } = readFigures(entry);
@@ -133,7 +134,11 @@ export function snapshotHeap(entry: HeapEntry, heap: Heap | null): Snapshot {
     pages,
     blocks,
     live,
-    leaks: summarizeLeaks(live, (id) => familyList[id]?.name ?? `family ${id}`),
+    // Untyped blocks are leaks of "bytes", whatever size class holds them.
+    leaks: summarizeLeaks(
+      { ...live, family: live.family.map((id) => familyList[id]?.classSize ? 0 : id) },
+      (id) => familyList[id]?.name ?? `family ${id}`,
+    ),
   };
 }
 
@@ -210,6 +215,7 @@ function heapFields(
  * @returns Its data, without blocks.
  */
 export function summarizeHeap(entry: HeapEntry): HeapData {
+  entry.quiesce();
   const { familyList, totalsRaw, familyRaw } = readFigures(entry);
   const fragmentation = familyRaw.map((raw, i): FragmentationReport => ({
     typicalRequest: Math.ceil(familyList[i].structSize / ALIGNMENT) * ALIGNMENT,
@@ -219,7 +225,19 @@ export function summarizeHeap(entry: HeapEntry): HeapData {
     external: raw.free_bytes === 0 ? 0 : raw.soft_frag_bytes / raw.free_bytes,
   }));
   const tally = { count: totalsRaw.occupied_blocks, bytes: totalsRaw.app_bytes };
-  const live = familyList.map((f, i) => ({ f, raw: familyRaw[i] }))
+  // Untyped blocks are leaks of "bytes", whatever size class holds them.
+  const byUserFamily = new Map<number, { f: (typeof familyList)[number]; raw: RawStats }>();
+  familyList.forEach((f, i) => {
+    const id = f.classSize ? 0 : f.id;
+    const raw = familyRaw[i];
+    const seen = byUserFamily.get(id);
+    if (seen === undefined) byUserFamily.set(id, { f: familyList[id], raw: { ...raw } });
+    else {
+      seen.raw.occupied_blocks += raw.occupied_blocks;
+      seen.raw.app_bytes += raw.app_bytes;
+    }
+  });
+  const live = [...byUserFamily.values()]
     .filter(({ raw }) => raw.occupied_blocks > 0)
     .sort((a, b) => b.raw.app_bytes - a.raw.app_bytes);
   return {

@@ -289,6 +289,10 @@ int lmm_front_flush(lmm_heap_t *heap);
 int32_t lmm_front_refill_f64(lmm_heap_t *heap, uint32_t family, double *out_addrs, uint32_t cap); /* n, or -status */
 int lmm_front_return_f64(lmm_heap_t *heap, uint32_t family, const double *addrs, uint32_t n);
 int lmm_front_settle(lmm_heap_t *heap, const lmm_front_delta_t *deltas, uint32_t n);
+/* The family that serves an untyped request of `bytes` (its size class, registered on first
+ * use; 0 when none applies), or -status. A settle delta with family LMM_ALL_FAMILIES carries the
+ * heap-wide peak of net requested bytes (its other fields 0). */
+int32_t lmm_class_family_f64(lmm_heap_t *heap, double bytes);
 
 /* FFI-shaped variants: doubles for counts and addresses, failures as -status. */
 double lmm_alloc_f64(lmm_heap_t *heap, uint32_t family, double units, uint32_t site);

@@ -373,6 +373,23 @@ fn frontFlush(handle: ?*Heap) Error!void {
     try front.flushAll(h);
 }
 
+/// The family serving an untyped request of `bytes` (its size class,
+/// registered on first use, or family 0), or -status.
+export fn lmm_class_family_f64(handle: ?*Heap, bytes: f64) i32 {
+    return classFamily(handle, bytes) catch |e| -code(e);
+}
+
+fn classFamily(handle: ?*Heap, bytes: f64) Error!i32 {
+    const h = try enter(handle);
+    defer leave(h);
+    try h.usable();
+    const n = try countFromF64(bytes);
+    if (h.exact) return Heap.bytes_family;
+    const c = front.classOf(n) orelse return Heap.bytes_family;
+    if (front.classes[c] > @import("page.zig").Page.capacity(h.page_size)) return Heap.bytes_family;
+    return @intCast((try front.classFamily(h, c)).id);
+}
+
 /// Lends up to `cap` cached blocks of `family`'s front unit to the caller's
 /// own cache (the Deno module's): their addresses go to `out`; returns how
 /// many, or -status.

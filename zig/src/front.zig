@@ -257,10 +257,21 @@ pub const Delta = extern struct {
     peak_app: i64,
 };
 
+/// Family id of the delta that carries the heap-wide peak: its `peak_app` is
+/// the highest running total of every family's `net_app` since the last
+/// settle (the other fields are 0).
+pub const all_families: u32 = std.math.maxInt(u32);
+
 /// Applies the TypeScript tier's counts. Nothing changes unless all of them
 /// are consistent with the family's counters.
 pub fn settle(h: *Heap, deltas: []const Delta) Error!void {
+    var heap_peak: ?u64 = null;
     for (deltas) |d| {
+        if (d.family == all_families) {
+            if (d.peak_app < 0 or d.allocs != 0 or d.frees != 0 or d.net_size != 0 or d.net_app != 0 or d.net_hard != 0) return error.InvalidArg;
+            heap_peak = @intCast(d.peak_app);
+            continue;
+        }
         const f = h.family(d.family) orelse return error.UnknownFamily;
         const c = f.counters;
         const net_blocks = @as(i64, @intCast(d.allocs)) - @as(i64, @intCast(d.frees));
@@ -270,12 +281,14 @@ pub fn settle(h: *Heap, deltas: []const Delta) Error!void {
             !fits(c.hard_frag_bytes, d.net_hard) or !fits(h.app_bytes, d.net_app))
             return error.InvalidArg;
     }
+    const app_before = h.app_bytes;
     for (deltas) |d| {
+        if (d.family == all_families) continue;
         const f = h.family(d.family).?;
         const c = &f.counters;
         const net_blocks = @as(i64, @intCast(d.allocs)) - @as(i64, @intCast(d.frees));
         c.peak_app_bytes = @max(c.peak_app_bytes, c.app_bytes + @as(u64, @intCast(d.peak_app)));
-        h.peak_app_bytes = @max(h.peak_app_bytes, h.app_bytes + @as(u64, @intCast(d.peak_app)));
+        if (heap_peak == null) h.peak_app_bytes = @max(h.peak_app_bytes, h.app_bytes + @as(u64, @intCast(d.peak_app)));
         c.free_blocks = add(c.free_blocks, -net_blocks);
         c.free_bytes = add(c.free_bytes, -d.net_size);
         c.occupied_bytes = add(c.occupied_bytes, d.net_size);
@@ -285,6 +298,7 @@ pub fn settle(h: *Heap, deltas: []const Delta) Error!void {
         c.alloc_count += d.allocs;
         c.free_count += d.frees;
     }
+    if (heap_peak) |p| h.peak_app_bytes = @max(h.peak_app_bytes, app_before + p);
 }
 
 fn fits(x: u64, d: i64) bool {
