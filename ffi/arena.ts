@@ -69,7 +69,8 @@ interface Mapped {
   readonly end: number;
   readonly view: DataView;
   readonly bytes: Uint8Array;
-  readonly words: Uint32Array;
+  readonly words: Int32Array;
+  readonly f64: Float64Array;
 }
 
 /**
@@ -83,14 +84,21 @@ export class ArenaMemory {
   view: DataView;
   /** The first arena's bytes. */
   bytes: Uint8Array;
-  /** The first arena's 32-bit words (meta blocks are read through them). */
-  words: Uint32Array;
+  /**
+   * The first arena's 32-bit words, signed (meta blocks are read through
+   * them; int32 values keep V8's bitwise operations in 32-bit registers).
+   */
+  words: Int32Array;
+  /** The first arena's 64-bit words (the TypeScript tier zeroes blocks with them). */
+  f64: Float64Array;
   /** Address of the first arena. */
   base: number;
   /** End of the first arena (`base` when the heap is closed). */
   end: number;
-  /** Key of the keyed checks. */
+  /** Key of the keyed checks (as an int32). */
   readonly key: number;
+  /** `base / 8` modulo 2^32, as an int32: granule of an offset is `baseG + (off >>> 3)`. */
+  baseG: number;
   readonly pageSize: number;
   readonly #handle: Deno.PointerObject;
   #closed = false;
@@ -114,15 +122,17 @@ export class ArenaMemory {
     if (status !== 0) {
       throw new LmmError("BAD_HANDLE", `lmm_heap_info: status ${status}`, { status });
     }
-    this.key = iv.getUint32(HeapInfo.key, true);
+    this.key = iv.getInt32(HeapInfo.key, true);
     this.pageSize = iv.getUint32(HeapInfo.page_size, true);
     this.#refresh();
     const first = this.#mapped[0];
     this.view = first.view;
     this.bytes = first.bytes;
     this.words = first.words;
+    this.f64 = first.f64;
     this.base = first.base;
     this.end = first.end;
+    this.baseG = ((first.base / 8) >>> 0) | 0;
   }
 
   /** Arena records for the heap's finalizer (no reference to this object). */
@@ -160,7 +170,8 @@ export class ArenaMemory {
         end: base + len,
         view: new DataView(buffer),
         bytes: new Uint8Array(buffer),
-        words: new Uint32Array(buffer),
+        words: new Int32Array(buffer),
+        f64: new Float64Array(buffer),
       });
     }
   }
@@ -210,7 +221,10 @@ export class ArenaMemory {
   requested(address: number): number {
     let words = this.words;
     let off = address - this.base;
-    if (!(off >= 64 && address + 16 <= this.end)) {
+    let g = 0;
+    if (off >= 64 && address + 16 <= this.end) {
+      g = (this.baseG + (off >>> 3)) | 0;
+    } else {
       let m = this.#find(address - 64, 64);
       if (m === undefined && !this.#closed) {
         this.#refresh(); // an arena reserved since the last look?
@@ -219,6 +233,7 @@ export class ArenaMemory {
       if (m === undefined) return -1;
       words = m.words;
       off = address - m.base;
+      g = ((address / 8) >>> 0) | 0;
     }
     if (off % 8 !== 0) return -1;
     const i = (off - 16) / 4;
@@ -226,17 +241,20 @@ export class ArenaMemory {
     const w1 = words[i + 1];
     const w2 = words[i + 2];
     const state = w1 >>> 27;
+    // The meta block is 16 bytes (2 granules) before the data.
     if (state === STATE_OCCUPIED << 2) {
-      if (seal(this.key, address - 16, w0, w1, w2) !== words[i + 3]) return -1;
+      if (sealGranule(this.key, (g - 2) | 0, w0, w1, w2) !== words[i + 3]) return -1;
     } else if (state === STATE_CACHED << 2 && (w2 & HELD_BIT) !== 0) {
       // Handed out by the TypeScript tier: its held bit and slack are not sealed.
-      if (seal(this.key, address - 16, w0, w1, w2 & (SITE_LIMIT - 1)) !== words[i + 3]) return -1;
+      if (sealGranule(this.key, (g - 2) | 0, w0, w1, w2 & (SITE_LIMIT - 1)) !== words[i + 3]) {
+        return -1;
+      }
     } else return -1;
     if (w0 !== 0) return w0 * 8 - (w2 >>> 22);
     // The one block of a large page: its page header, right before the meta
     // block, holds the requested bytes.
     const p = (off - META_BLOCK_SIZE - PAGE_HEADER_SIZE + PAGE_REQUESTED_OFFSET) / 4;
-    return words[p] + words[p + 1] * 0x1_0000_0000;
+    return (words[p] >>> 0) + (words[p + 1] >>> 0) * 0x1_0000_0000;
   }
 
   /**
@@ -249,7 +267,8 @@ export class ArenaMemory {
     // Empty windows: every access goes to `locate`, which throws CLOSED.
     this.view = new DataView(new ArrayBuffer(0));
     this.bytes = new Uint8Array(0);
-    this.words = new Uint32Array(0);
+    this.words = new Int32Array(0);
+    this.f64 = new Float64Array(0);
     this.end = this.base;
     this.#mapped = [];
     releaseArenas(this.#lives);
@@ -269,7 +288,18 @@ export function releaseArenas(lives: ArenaLife[]): void {
  * computes it (`zig/src/seal.zig`).
  */
 export function seal(key: number, at: number, w0: number, w1: number, w2: number): number {
-  let h = (key ^ (at / 8)) >>> 0;
+  return sealGranule(key | 0, ((at / 8) >>> 0) | 0, w0 | 0, w1 | 0, w2 | 0) >>> 0;
+}
+
+/**
+ * `seal` with the address given as its granule index modulo 2^32 (`at / 8`)
+ * and every value as an int32, returning an int32: the form the hot paths
+ * use (with an `Int32Array`), so that V8 keeps every step in 32-bit
+ * registers — a 47-bit address, or a word above 2^31 read from a
+ * `Uint32Array`, in a bitwise operation makes it deoptimise.
+ */
+export function sealGranule(key: number, g: number, w0: number, w1: number, w2: number): number {
+  let h = key ^ g;
   let x = Math.imul(h ^ w0, 0x9E3779B1);
   h = x ^ (x >>> 15);
   x = Math.imul(h ^ w1, 0x9E3779B1);
@@ -278,5 +308,5 @@ export function seal(key: number, at: number, w0: number, w1: number, w2: number
   h = x ^ (x >>> 15);
   h ^= h >>> 13;
   h = Math.imul(h, 0x85EBCA6B);
-  return (h ^ (h >>> 16)) >>> 0;
+  return h ^ (h >>> 16);
 }

@@ -30,7 +30,7 @@
  * @module
  */
 
-import { type ArenaMemory, seal } from "./arena.ts";
+import { type ArenaMemory, sealGranule } from "./arena.ts";
 import { unwrap } from "./errors.ts";
 import {
   ALL_FAMILIES,
@@ -139,17 +139,16 @@ export class FrontCache {
     const a = lane.stack[--lane.top];
     const m = this.#memory;
     const words = m.words;
-    const off = a - m.base;
-    const i = (off - 16) / 4;
+    // Every offset this tier keeps is below 2^31 (see #refill): int32 arithmetic.
+    const off = (a - m.base) | 0;
+    const i = (off - 16) >> 2;
     // A block this tier took in: its state was checked then; this only
     // notices a stale write since.
     if (words[i + 1] >>> 27 !== CACHED_LINK || (words[i + 2] & HELD_BIT) !== 0) return -1;
     const unit = lane.unit;
-    if (unit <= 64) {
-      for (let k = off / 4, end = k + unit / 4; k < end; k++) words[k] = 0;
-    } else {
-      m.bytes.fill(0, off, off + unit);
-    }
+    const f64 = m.f64;
+    // A few 8-byte stores (a fill() call costs more for small blocks).
+    for (let k = off >> 3, end = k + (unit >> 3); k < end; k++) f64[k] = 0;
     words[i + 2] = HELD_BIT | ((unit - requested) << 22);
     const hard = unit - alignUp(requested, lane.alignment);
     lane.allocs++;
@@ -170,17 +169,20 @@ export class FrontCache {
    */
   free(address: number): boolean {
     const m = this.#memory;
-    const off = address - m.base;
-    if (!(off >= 64 && address < m.end) || off % 8 !== 0) return false;
+    const d = address - m.base;
+    if (!(d >= 64 && address < m.end)) return false;
+    // int32 arithmetic: this tier only serves offsets below 2^31.
+    const off = d | 0;
+    if (off !== d || (off & 7) !== 0) return false;
     const words = m.words;
-    const i = (off - 16) / 4;
+    const i = (off - 16) >> 2;
     const w1 = words[i + 1];
     const w2 = words[i + 2];
     if (w1 >>> 27 !== CACHED_LINK || (w2 & HELD_BIT) === 0) return false;
     const w0 = words[i];
-    if (seal(m.key, address - 16, w0, w1, w2 & (SITE_LIMIT - 1)) !== words[i + 3]) return false;
-    const pageOff = off - (off % m.pageSize);
-    const lane = this.#lanes[words[(pageOff + PAGE_FAMILY_OFFSET) / 4]];
+    const g = (m.baseG + ((off - 16) >>> 3)) | 0;
+    if (sealGranule(m.key, g, w0, w1, w2 & (SITE_LIMIT - 1)) !== words[i + 3]) return false;
+    const lane = this.#lanes[words[((off & -m.pageSize) + PAGE_FAMILY_OFFSET) >> 2]];
     if (lane === undefined || lane.unit !== w0 * 8) return false;
     const requested = lane.unit - (w2 >>> 22);
     words[i + 2] = 0;
@@ -228,17 +230,20 @@ export class FrontCache {
   /** The lane of a held block at `address` (verified), or undefined. */
   #laneOf(address: number): Lane | undefined {
     const m = this.#memory;
-    const off = address - m.base;
-    if (!(off >= 64 && address < m.end) || off % 8 !== 0) return undefined;
+    const d = address - m.base;
+    if (!(d >= 64 && address < m.end)) return undefined;
+    const off = d | 0;
+    if (off !== d || (off & 7) !== 0) return undefined;
     const words = m.words;
-    const i = (off - 16) / 4;
+    const i = (off - 16) >> 2;
     const w1 = words[i + 1];
     const w2 = words[i + 2];
     if (w1 >>> 27 !== CACHED_LINK || (w2 & HELD_BIT) === 0) return undefined;
-    if (seal(m.key, address - 16, words[i], w1, w2 & (SITE_LIMIT - 1)) !== words[i + 3]) {
+    const g = (m.baseG + ((off - 16) >>> 3)) | 0;
+    if (sealGranule(m.key, g, words[i], w1, w2 & (SITE_LIMIT - 1)) !== words[i + 3]) {
       return undefined;
     }
-    const lane = this.#lanes[words[(off - (off % m.pageSize) + PAGE_FAMILY_OFFSET) / 4]];
+    const lane = this.#lanes[words[((off & -m.pageSize) + PAGE_FAMILY_OFFSET) >> 2]];
     return lane !== undefined && lane.unit === words[i] * 8 ? lane : undefined;
   }
 
@@ -300,12 +305,14 @@ export class FrontCache {
       Math.min(REFILL, lane.stack.length),
     );
     if (n <= 0) return false; // out of memory or poisoned: the engine path says so
-    // Blocks outside the first arena are not served here: give them back.
+    // Blocks outside the first arena, or past its first 2 GiB (where offsets
+    // stop being int32), are not served here: give them back.
     let kept = 0;
     const outside: number[] = [];
     for (let k = 0; k < n; k++) {
       const a = lane.stack[k];
-      if (a - m.base >= 64 && a + lane.unit <= m.end) lane.stack[kept++] = a;
+      const off = a - m.base;
+      if (off >= 64 && a + lane.unit <= m.end && off + lane.unit < 2 ** 31) lane.stack[kept++] = a;
       else outside.push(a);
     }
     if (outside.length > 0) {
@@ -326,6 +333,7 @@ export class FrontCache {
   }
 }
 
+/** `n` rounded up to `alignment` (a power of two; `n` below 2^31). */
 function alignUp(n: number, alignment: number): number {
-  return Math.ceil(n / alignment) * alignment;
+  return (n + alignment - 1) & -alignment;
 }

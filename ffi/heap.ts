@@ -1355,12 +1355,14 @@ export class Heap {
    * else moved to a block of the new size.
    */
   #reallocHeld(front: FrontCache, address: number, units: number): number {
-    const f = this.familyOf(address);
+    const id = S.lmm_family_of_f64(this.#handle!, address); // its own family: a class of "bytes"?
+    const f = this.#familyById(id);
+    const isClass = this.#classes.has(id);
     const bytes = units * f.structSize;
-    const sameClass = this.#classes.has(f.id) ? front.classFamily(bytes) === f.id : units === 1;
+    const sameClass = isClass ? front.classFamily(bytes) === id : units === 1;
     if (front.resize(address, bytes, sameClass)) return address;
     const old = this.sizeOf(address);
-    const moved = this.#classes.has(f.id) ? this.allocBytes(bytes) : this.alloc(f, units);
+    const moved = isClass ? this.allocBytes(bytes) : this.alloc(f, units);
     const keep = Math.min(old, bytes);
     const m = this.#memory;
     const from = m.locate(address, keep);
