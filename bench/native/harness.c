@@ -21,8 +21,15 @@
  * churn     --live blocks (default 100000) of 8–512 B, then --ops times: free a
  *           random live block, allocate 8–512 B in its place. ns_per_op is per
  *           free+alloc pair; setup and teardown are timed apart.
+ * threads   --threads N (default 2) threads share the allocator (one LMM
+ *           heap). Each keeps 64 live blocks of 16–512 B and --ops times
+ *           frees one and allocates another in its place; a quarter of the
+ *           blocks it lets go are swapped through a shared mailbox, so that
+ *           another thread frees them (frees across threads). ns_per_op is
+ *           wall time divided by every thread's pairs: total throughput.
  *
- * LMM's heap configuration comes from --page-size / --page-cache, else the
+ * LMM's heap configuration comes from --page-size / --page-cache (and
+ * --no-thread-cache: every call takes the heap's lock), else the
  * environment (LMM_PAGE_SIZE, LMM_PAGE_CACHE), else the library defaults.
  * The harness's own arrays are mmap'd, never from the allocator under test.
  * The random stream is the same for every allocator (fixed seed), so every
@@ -42,6 +49,8 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +248,62 @@ static struct run churn(long ops, long count) {
     return r;
 }
 
+/* threads: one thread's loop (its own random stream; the mailbox is shared). */
+#define MAILBOX 1024
+static _Atomic(void *) mailbox[MAILBOX];
+struct worker { long ops; uint64_t rng, sum; };
+
+static uint64_t worker_rand(struct worker *w) {
+    w->rng ^= w->rng << 13, w->rng ^= w->rng >> 7, w->rng ^= w->rng << 17;
+    return w->rng;
+}
+
+static void *worker_run(void *arg) {
+    struct worker *w = arg;
+    void *live[64];
+    for (int i = 0; i < 64; i++) live[i] = do_alloc(0, 16 + worker_rand(w) % 497);
+    for (long i = 0; i < w->ops; i++) {
+        uint64_t x = worker_rand(w);
+        int j = (int)(x % 64);
+        if ((x >> 8) % 4 == 0) {
+            void *got = atomic_exchange(&mailbox[(x >> 16) % MAILBOX], live[j]);
+            if (got) do_free(got);
+        } else {
+            do_free(live[j]);
+        }
+        char *p = do_alloc(0, 16 + (x >> 32) % 497);
+        p[0] = (char)i;
+        w->sum += (uintptr_t)p[0];
+        live[j] = p;
+    }
+    for (int i = 0; i < 64; i++) do_free(live[i]);
+    return NULL;
+}
+
+static struct run threads(long ops, int n) {
+    struct run r = {0};
+    pthread_t t[64];
+    struct worker w[64];
+    double t0 = now_ns();
+    for (int i = 0; i < n; i++) {
+        w[i] = (struct worker){.ops = ops, .rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1), .sum = 0};
+        if (pthread_create(&t[i], NULL, worker_run, &w[i])) {
+            fprintf(stderr, "harness: pthread_create failed\n");
+            exit(2);
+        }
+    }
+    for (int i = 0; i < n; i++) pthread_join(t[i], NULL);
+    double t1 = now_ns();
+    for (int i = 0; i < MAILBOX; i++) {
+        void *p = atomic_exchange(&mailbox[i], NULL);
+        if (p) do_free(p);
+    }
+    for (int i = 0; i < n; i++) r.sum += w[i].sum;
+    r.loop_ns = t1 - t0;
+    r.pairs = ops * n;
+    return r;
+}
+
 static long arg_long(const char *flag, const char *value) {
     char *end;
     long v = strtol(value ? value : "", &end, 0);
@@ -265,9 +330,9 @@ static const char *malloc_lib(void) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: harness <pair|pair16|pair256|pair4k|pair64k|pair1m|families|churn> "
-                    "<lmm|malloc|calloc> [--ops N] [--live N] [--bytes N] [--page-size N] "
-                    "[--page-cache N] [--no-check]\n");
+    fprintf(stderr, "usage: harness <pair|pair16|pair256|pair4k|pair64k|pair1m|families|churn|threads> "
+                    "<lmm|malloc|calloc> [--ops N] [--live N] [--bytes N] [--threads N] [--page-size N] "
+                    "[--page-cache N] [--no-thread-cache] [--no-check]\n");
     exit(2);
 }
 
@@ -276,7 +341,7 @@ int main(int argc, char **argv) {
     const char *w = argv[1], *who = argv[2];
     long ops = -1, live = -1, bytes = -1;
     long page_size = env_long("LMM_PAGE_SIZE", 0), page_cache = env_long("LMM_PAGE_CACHE", -1);
-    int check = 1;
+    int check = 1, nthreads = 2, thread_cache = 1;
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--ops") == 0) ops = arg_long(a, v), i++;
@@ -284,6 +349,8 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--bytes") == 0) bytes = arg_long(a, v), i++;
         else if (strcmp(a, "--page-size") == 0) page_size = arg_long(a, v), i++;
         else if (strcmp(a, "--page-cache") == 0) page_cache = arg_long(a, v), i++;
+        else if (strcmp(a, "--threads") == 0) nthreads = (int)arg_long(a, v), i++;
+        else if (strcmp(a, "--no-thread-cache") == 0) thread_cache = 0;
         else if (strcmp(a, "--no-check") == 0) check = 0;
         else if (a[0] != '-' && ops < 0) ops = arg_long("ops", a); /* old form: harness w a OPS */
         else usage();
@@ -303,6 +370,14 @@ int main(int argc, char **argv) {
         if (ops < 0) ops = 10000000;
         if (live <= 0) live = 20000;
         bytes = 0;
+    } else if (strcmp(kind, "threads") == 0) {
+        if (ops < 0) ops = 2000000;
+        if (nthreads < 1 || nthreads > 64) {
+            fprintf(stderr, "harness: --threads wants 1 to 64\n");
+            exit(2);
+        }
+        live = 64L * nthreads;
+        bytes = 0;
     } else if (strcmp(kind, "churn") == 0) {
         if (ops < 0) ops = 10000000;
         if (live <= 0) live = 100000;
@@ -318,6 +393,7 @@ int main(int argc, char **argv) {
         lmm_config_default(&config);
         if (page_size > 0) config.page_size = (uint64_t)page_size;
         if (page_cache >= 0) config.page_cache = (uint32_t)page_cache;
+        if (!thread_cache) config.flags |= LMM_HEAP_NO_THREAD_CACHE;
         int s = lmm_heap_create(&config, &heap);
         if (s) die("lmm_heap_create", s);
         fam[0] = LMM_BYTES_FAMILY;
@@ -346,6 +422,9 @@ int main(int argc, char **argv) {
     } else if (strcmp(kind, "families") == 0) {
         r = families(ops, live);
         sample_rss(&maxrss_kb, &minflt);
+    } else if (strcmp(kind, "threads") == 0) {
+        r = threads(ops, nthreads);
+        sample_rss(&maxrss_kb, &minflt);
     } else {
         r = churn(ops, live);
         sample_rss(&maxrss_kb, &minflt); /* VmHWM: the peak, whenever it was */
@@ -363,11 +442,13 @@ int main(int argc, char **argv) {
     }
     printf("{\"workload\":\"%s\",\"allocator\":\"%s\",\"malloc_lib\":\"%s\",\"bytes\":%ld,\"live\":%ld,"
            "\"ops\":%ld,\"ns_per_op\":%.2f,\"setup_ms\":%.3f,\"teardown_ms\":%.3f,\"maxrss_kb\":%ld,"
-           "\"minflt\":%ld,\"checksum\":%llu",
+           "\"minflt\":%ld,\"threads\":%d,\"checksum\":%llu",
            w, who, malloc_lib(), bytes, live, r.pairs, r.loop_ns / (double)r.pairs, r.setup_ns / 1e6,
-           r.teardown_ns / 1e6, maxrss_kb, minflt, (unsigned long long)r.sum);
+           r.teardown_ns / 1e6, maxrss_kb, minflt, strcmp(kind, "threads") == 0 ? nthreads : 1,
+           (unsigned long long)r.sum);
     if (strcmp(who, "lmm") == 0) {
-        printf(",\"page_size\":%ld,\"page_cache\":%ld", page_size, page_cache);
+        printf(",\"page_size\":%ld,\"page_cache\":%ld,\"thread_cache\":%s", page_size, page_cache,
+               thread_cache ? "true" : "false");
         if (have_peak_stats) {
             const lmm_stats_t *st = &peak_stats;
             printf(",\"lmm\":{\"pages\":%llu,\"bytes_mapped\":%llu,\"free_blocks\":%llu,\"free_bytes\":%llu,"

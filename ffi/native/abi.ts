@@ -43,6 +43,8 @@ export const HEAP_NO_LOCK = 1;
 export const HEAP_KEEP_ARENAS = 2;
 /** `LMM_HEAP_EXACT`: lmm_config_t.flags: the classic heap: no front caches, no size classes, no idle pages. */
 export const HEAP_EXACT = 4;
+/** `LMM_HEAP_NO_THREAD_CACHE`: lmm_config_t.flags: no per-thread caches: every call of a locked heap takes its lock. */
+export const HEAP_NO_THREAD_CACHE = 8;
 /** `LMM_BLOCK_CACHED`: lmm_block_record_t.flags: a free block waiting in a front cache. */
 export const BLOCK_CACHED = 2;
 /** `LMM_HELD_BIT`: meta block tail bit: a cached block the TypeScript tier handed out. */

@@ -81,6 +81,7 @@ extern "C" {
 #define LMM_HEAP_NO_LOCK 1u /* lmm_config_t.flags: one thread at a time uses the heap; calls skip its lock */
 #define LMM_HEAP_KEEP_ARENAS 2u /* lmm_config_t.flags: destroy leaves the arenas mapped for their owner to unmap */
 #define LMM_HEAP_EXACT 4u /* lmm_config_t.flags: the classic heap: no front caches, no size classes, no idle pages */
+#define LMM_HEAP_NO_THREAD_CACHE 8u /* lmm_config_t.flags: no per-thread caches: every call of a locked heap takes its lock */
 #define LMM_BLOCK_CACHED 2u /* lmm_block_record_t.flags: a free block waiting in a front cache */
 #define LMM_HELD_BIT 2097152u /* meta block tail bit: a cached block the TypeScript tier handed out */
 #define LMM_MAX_CLASS 4096u /* largest untyped request served by a size class */

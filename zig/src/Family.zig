@@ -111,6 +111,12 @@ pub fn countLoose(f: *Family, size: u64, comptime sign: enum { in, out }) void {
     f.countFree(size, if (sign == .in) .in else .out);
 }
 
+/// Uncounts `n` free blocks of `size` bytes that are no longer loose (a
+/// thread cache's blocks given back, `front.takeBack`).
+pub fn uncountLoose(f: *Family, n: u64, size: u64) void {
+    for (0..n) |_| f.countLoose(size, .out);
+}
+
 /// Puts a free block into the queue (capacity reserved) and counts it.
 pub fn addFree(f: *Family, b: *Block) void {
     f.queue.insert(b);

@@ -59,6 +59,7 @@ const Page = @import("page.zig").Page;
 const Family = @import("Family.zig");
 const Sites = @import("Sites.zig");
 const front = @import("front.zig");
+const tcache = @import("tcache.zig");
 
 const Heap = @This();
 
@@ -106,6 +107,9 @@ pub const Config = struct {
     /// no idle pages (`page_cache` is ignored). Slower; for teaching,
     /// comparison and the classic API.
     exact: bool = false,
+    /// Per-thread caches in front of the lock (`tcache.zig`) on a locked
+    /// heap that is not exact. Off: every call takes the lock.
+    thread_caches: bool = true,
     /// The system calls (tests inject failures here).
     sys: *const os.Sys = &os.Sys.real,
 };
@@ -129,7 +133,7 @@ pub const max_arenas = 32;
 const live_magic: u64 = 0x4C4D4D4845415032; // "LMMHEAP2"
 const dead_magic: u64 = 0x4C4D4D4445414432; // "LMMDEAD2"
 const chunk_len = 64;
-const released_len = 32;
+const released_len = 16;
 const poison_cap = 200;
 
 magic: u64,
@@ -166,6 +170,12 @@ released: [released_len]Range = undefined,
 released_count: u64 = 0,
 poison_len: u8 = 0,
 poison_msg: [poison_cap]u8 = undefined,
+/// Thread caches (`tcache.zig`).
+threads: tcache.Table = .{},
+/// The shared arenas' ranges, in order of creation: never removed while the
+/// heap lives, so thread caches read them without the lock.
+ranges: [max_arenas]Range = undefined,
+range_count: u32 = 0,
 
 pub const Range = struct { base: usize, end: usize };
 
@@ -196,8 +206,10 @@ pub fn create(config: Config) CreateError!*Heap {
     };
     errdefer {
         _ = h.releaseAll();
+        tcache.deinit(&h.threads);
         _ = os.unmap(mem, self_size);
     }
+    tcache.init(&h.threads, config.lock and !config.exact and config.thread_caches);
     _ = try h.addArena(reserve, false);
     h.next_reserve = reserve * 2;
     _ = h.register("bytes", 1) catch return error.OutOfMemory;
@@ -225,6 +237,8 @@ pub fn isDeadMagic(_: *const Heap, m: u64) bool {
 /// a stale handle reads `dead_magic`. False when an arena could not be
 /// unmapped (it stays reserved; the heap is destroyed all the same).
 pub fn destroy(h: *Heap) bool {
+    // Thread caches stay stopped: their threads go to the lock and find the heap dead.
+    if (tcache.stopAll(h)) |_| tcache.freeCaches(&h.threads) else |_| {}
     const ok = h.releaseAll();
     @atomicStore(u64, &h.magic, dead_magic, .monotonic);
     return ok;
@@ -232,7 +246,8 @@ pub fn destroy(h: *Heap) bool {
 
 /// Frees the heap struct itself too.
 pub fn destroyFully(h: *Heap) bool {
-    const ok = if (h.isDestroyed()) true else h.releaseAll();
+    const ok = if (h.isDestroyed()) true else h.destroy();
+    tcache.deinit(&h.threads);
     h.magic = dead_magic;
     return os.unmap(@alignCast(@as([*]u8, @ptrCast(h))), self_size) and ok;
 }
@@ -263,6 +278,7 @@ fn releaseAll(h: *Heap) bool {
 /// Returns the idle pages to the kernel.
 pub fn trim(h: *Heap) Error!void {
     try h.usable();
+    try tcache.drain(h);
     try front.flushAll(h);
     while (h.idle.items.len > 0) {
         const page = h.idle.items[h.idle.items.len - 1];
@@ -335,6 +351,10 @@ fn addArena(h: *Heap, len: usize, dedicated: bool) error{OutOfMemory}!*Arena {
     const a = &h.arenas[h.arena_count];
     a.* = try Arena.init(h.sys, gpa, len, h.page_size, if (dedicated) .dedicated else if (h.arena_count == 0) .guarded else .shared);
     h.arena_count += 1;
+    if (!dedicated) {
+        h.ranges[h.range_count] = .{ .base = a.base, .end = a.base + a.len };
+        @atomicStore(u32, &h.range_count, h.range_count + 1, .release);
+    }
     return a;
 }
 
@@ -849,7 +869,12 @@ pub fn checkNeighbours(h: *Heap, r: Found) Error!void {
 pub fn free(h: *Heap, addr: usize) Error!void {
     try h.usable();
     const r = try h.resolve(addr);
-    if (r.block.state().? == .cached) return error.InvalidArg; // held by the TypeScript tier
+    if (r.block.state().? == .cached) {
+        // Held by a thread cache (locked heaps) or by the TypeScript tier.
+        if (!h.threads.on()) return error.InvalidArg;
+        if (try tcache.freeLocked(h, r)) return;
+        try tcache.adopt(h, r);
+    }
     if (!r.page.isLarge() and r.family.unit != 0 and r.block.size() == r.family.unit) {
         // Into the front cache: nothing merges, but the next header is still
         // verified, where a write past the end of this block lands first.
@@ -925,7 +950,10 @@ pub fn insertFree(h: *Heap, f: *Family, page: *Page, b: *Block) void {
 pub fn realloc(h: *Heap, addr: usize, units: u64) Error![*]u8 {
     try h.usable();
     const r = try h.resolve(addr);
-    if (r.block.state().? == .cached) return error.InvalidArg; // held by the TypeScript tier
+    if (r.block.state().? == .cached) {
+        if (!h.threads.on()) return error.InvalidArg; // held by the TypeScript tier
+        try tcache.adopt(h, r);
+    }
     const f = r.family;
     const b = r.block;
     const bytes = try requestBytes(f, units);

@@ -144,6 +144,7 @@ pub const heap_keep_arenas: u32 = 2;
 /// `lmm_config_t.flags`: the classic heap: no front caches, no size classes,
 /// no idle pages.
 pub const heap_exact: u32 = 4;
+pub const heap_no_thread_cache: u32 = 8;
 
 pub const Stats = extern struct {
     size: u32 = @sizeOf(Stats),
@@ -263,6 +264,7 @@ pub const constants = [_]Constant{
     .{ .name = "HEAP_NO_LOCK", .value = heap_no_lock, .doc = "lmm_config_t.flags: one thread at a time uses the heap; calls skip its lock" },
     .{ .name = "HEAP_KEEP_ARENAS", .value = heap_keep_arenas, .doc = "lmm_config_t.flags: destroy leaves the arenas mapped for their owner to unmap" },
     .{ .name = "HEAP_EXACT", .value = heap_exact, .doc = "lmm_config_t.flags: the classic heap: no front caches, no size classes, no idle pages" },
+    .{ .name = "HEAP_NO_THREAD_CACHE", .value = heap_no_thread_cache, .doc = "lmm_config_t.flags: no per-thread caches: every call of a locked heap takes its lock" },
     .{ .name = "BLOCK_CACHED", .value = block_cached, .doc = "lmm_block_record_t.flags: a free block waiting in a front cache" },
     .{ .name = "HELD_BIT", .value = Block.held_bit, .doc = "meta block tail bit: a cached block the TypeScript tier handed out" },
     .{ .name = "MAX_CLASS", .value = front.max_class, .doc = "largest untyped request served by a size class" },

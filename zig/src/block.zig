@@ -107,7 +107,8 @@ pub const Block = extern struct {
 
     pub inline fn state(b: *const Block) ?State {
         if (b.link & (3 << 27) != 0) return null;
-        return std.meta.intToEnum(State, b.link >> state_shift) catch null;
+        const v = b.link >> state_shift;
+        return if (v >= 1 and v <= 4) @enumFromInt(v) else null;
     }
 
     pub inline fn isFree(b: *const Block) bool {
@@ -116,15 +117,15 @@ pub const Block = extern struct {
 
     /// A cached block that the TypeScript tier handed to the application.
     pub inline fn isHeld(b: *const Block) bool {
-        return b.tail & held_bit != 0;
+        return b.loadTail() & held_bit != 0;
     }
 
     pub inline fn site(b: *const Block) u32 {
-        return b.tail & (site_limit - 1);
+        return b.loadTail() & (site_limit - 1);
     }
 
     pub inline fn slack(b: *const Block) u32 {
-        return b.tail >> slack_shift;
+        return b.loadTail() >> slack_shift;
     }
 
     /// Bytes the application asked for (regular occupied blocks).
@@ -168,24 +169,35 @@ pub const Block = extern struct {
         @as(*u32, @ptrFromInt(b.dataAddr())).* = i;
     }
 
-    fn hash(b: *const Block, key: u32) u32 {
+    fn hash(b: *const Block, key: u32, tail: u32) u32 {
         var h = seal.start(key, @intFromPtr(b));
         h = seal.mix(h, b.size_g);
         h = seal.mix(h, b.link);
         // A cached block's held bit and slack are left out (see the top).
         const cached = b.link >> state_shift == @intFromEnum(State.cached);
-        h = seal.mix(h, if (cached) b.tail & (site_limit - 1) else b.tail);
+        h = seal.mix(h, if (cached) tail & (site_limit - 1) else tail);
         return seal.finish(h);
+    }
+
+    /// `tail`, read once: a thread cache may flip a cached block's held bit
+    /// and slack while another thread reads the header (`tcache.zig`).
+    pub inline fn loadTail(b: *const Block) u32 {
+        return @atomicLoad(u32, &b.tail, .monotonic);
     }
 
     /// Recomputes the integrity check after the header changed.
     pub inline fn sealWith(b: *Block, key: u32) void {
-        b.check = b.hash(key);
+        b.check = b.hash(key, b.loadTail());
     }
 
     /// True when the header is intact: its check matches and its state is known.
     pub inline fn valid(b: *const Block, key: u32) bool {
-        return b.check == b.hash(key) and b.state() != null;
+        return b.validWithTail(key, b.loadTail());
+    }
+
+    /// `valid` with `tail` already read.
+    pub inline fn validWithTail(b: *const Block, key: u32, tail: u32) bool {
+        return b.check == b.hash(key, tail) and b.state() != null;
     }
 };
 

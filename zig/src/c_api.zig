@@ -11,6 +11,7 @@ const Block = @import("block.zig").Block;
 const Page = @import("page.zig").Page;
 const os = @import("os.zig");
 const front = @import("front.zig");
+const tcache = @import("tcache.zig");
 
 const Error = abi.Error;
 
@@ -90,7 +91,7 @@ fn heapCreate(config: ?*const abi.Config, result: ?*?*Heap) Error!void {
     const r = try out(?*Heap, result);
     var cfg: Heap.Config = .{};
     if (config) |c| {
-        if (c.size != @sizeOf(abi.Config) or c.version != abi.version or c.flags & ~(abi.heap_no_lock | abi.heap_keep_arenas | abi.heap_exact) != 0) return error.BadConfig;
+        if (c.size != @sizeOf(abi.Config) or c.version != abi.version or c.flags & ~(abi.heap_no_lock | abi.heap_keep_arenas | abi.heap_exact | abi.heap_no_thread_cache) != 0) return error.BadConfig;
         if (c.page_size > std.math.maxInt(usize) or c.reserve > Heap.max_bytes) return error.BadConfig;
         cfg = .{
             .page_size = @intCast(c.page_size),
@@ -98,6 +99,7 @@ fn heapCreate(config: ?*const abi.Config, result: ?*?*Heap) Error!void {
             .lock = c.flags & abi.heap_no_lock == 0,
             .keep_arenas = c.flags & abi.heap_keep_arenas != 0,
             .exact = c.flags & abi.heap_exact != 0,
+            .thread_caches = c.flags & abi.heap_no_thread_cache == 0,
             .reserve = if (c.reserve == 0) Heap.default_reserve else @intCast(c.reserve),
         };
     }
@@ -140,7 +142,8 @@ fn heapInfo(handle: ?*Heap, result: ?*abi.HeapInfo) Error!void {
         .page_header_size = @intCast(Page.header_size),
         .meta_block_size = @intCast(Block.header_size),
         .arenas = h.arena_count,
-        .flags = (if (h.locked) 0 else abi.heap_no_lock) | (if (h.keep_arenas) abi.heap_keep_arenas else 0) | (if (h.exact) abi.heap_exact else 0),
+        .flags = (if (h.locked) 0 else abi.heap_no_lock) | (if (h.keep_arenas) abi.heap_keep_arenas else 0) | (if (h.exact) abi.heap_exact else 0) |
+            (if (h.locked and !h.exact and !h.threads.on()) abi.heap_no_thread_cache else 0),
     };
 }
 
@@ -225,10 +228,27 @@ export fn lmm_alloc_site(handle: ?*Heap, family: u32, units: u64, site: u32, res
 }
 
 fn allocPtr(handle: ?*Heap, family: u32, units: u64, site: u32, result: ?*?*anyopaque) Error!void {
+    const r = try out(?*anyopaque, result);
+    // The thread's cache first, without the lock (`tcache.zig`).
+    if (site == 0) if (fastHeap(handle)) |h| if (tcache.allocFast(h, family, units)) |p| {
+        r.* = p;
+        return;
+    };
     const h = try enter(handle);
     defer leave(h);
-    const r = try out(?*anyopaque, result);
+    if (site == 0) if (try tcache.allocLocked(h, family, units)) |p| {
+        r.* = p;
+        return;
+    };
     r.* = try h.alloc(family, units, site);
+}
+
+/// The heap behind `handle` when it is live and uses thread caches (read
+/// without the lock; a heap destroyed meanwhile stops its caches first).
+inline fn fastHeap(handle: ?*Heap) ?*Heap {
+    const h = handle orelse return null;
+    if (!h.isLive() or !h.threads.on()) return null;
+    return h;
 }
 
 export fn lmm_free(handle: ?*Heap, ptr: ?*anyopaque) c_int {
@@ -236,6 +256,7 @@ export fn lmm_free(handle: ?*Heap, ptr: ?*anyopaque) c_int {
 }
 
 fn freePtr(handle: ?*Heap, ptr: ?*anyopaque) Error!void {
+    if (ptr) |p| if (fastHeap(handle)) |h| if (tcache.freeFast(h, @intFromPtr(p))) return;
     const h = try enter(handle);
     defer leave(h);
     if (ptr) |p| try h.free(@intFromPtr(p)); // free(NULL) does nothing, as in C
@@ -314,6 +335,8 @@ fn statsOf(handle: ?*Heap, family: u32, result: ?*abi.Stats) Error!void {
     const h = try enter(handle);
     defer leave(h);
     const r = try out(abi.Stats, result);
+    try tcache.pause(h);
+    defer tcache.resumeAll(h);
     r.* = try introspect.stats(h, family);
 }
 
@@ -332,6 +355,8 @@ fn pagesOf(handle: ?*Heap, family: u32, buf: ?[*]abi.PageInfo, cap: u64, result:
     const h = try enter(handle);
     defer leave(h);
     const dest = try listing(abi.PageInfo, buf, cap, result);
+    try tcache.pause(h);
+    defer tcache.resumeAll(h);
     const n = try introspect.pages(h, family, dest);
     result.?.* = n;
     if (n > cap) return error.BufferTooSmall;
@@ -346,6 +371,8 @@ fn blocksOf(handle: ?*Heap, family: u32, flags: u32, buf: ?[*]abi.BlockRecord, c
     defer leave(h);
     if (flags & ~abi.walk_live_only != 0) return error.InvalidArg;
     const dest = try listing(abi.BlockRecord, buf, cap, result);
+    try tcache.pause(h);
+    defer tcache.resumeAll(h);
     const n = try introspect.blocks(h, family, flags, dest);
     result.?.* = n;
     if (n > cap) return error.BufferTooSmall;
@@ -356,6 +383,9 @@ export fn lmm_check(handle: ?*Heap, msg: ?[*]u8, cap: u32) c_int {
     defer leave(h);
     const m: []u8 = if (msg) |p| p[0..cap] else &.{};
     const was_poisoned = h.isPoisoned();
+    // Thread caches stay stopped while the walker reads every header.
+    tcache.pause(h) catch |e| return code(e);
+    defer tcache.resumeAll(h);
     check.run(h, m) catch return code(if (was_poisoned) error.Poisoned else error.Corrupted);
     return 0;
 }
@@ -370,6 +400,7 @@ fn frontFlush(handle: ?*Heap) Error!void {
     const h = try enter(handle);
     defer leave(h);
     try h.usable();
+    try tcache.drain(h);
     try front.flushAll(h);
 }
 
@@ -401,6 +432,7 @@ fn frontRefill(handle: ?*Heap, family: u32, out_addrs: ?[*]f64, cap: u32) Error!
     const h = try enter(handle);
     defer leave(h);
     try h.usable();
+    if (h.threads.on()) return error.InvalidArg; // thread caches lend the blocks of a locked heap
     if (cap == 0 or cap > 1 << 20) return error.InvalidArg;
     const f = h.family(family) orelse return error.UnknownFamily;
     const n = try front.refill(h, f, (out_addrs orelse return error.InvalidArg)[0..cap]);
@@ -416,6 +448,7 @@ fn frontReturn(handle: ?*Heap, family: u32, addrs: ?[*]const f64, n: u32) Error!
     const h = try enter(handle);
     defer leave(h);
     try h.usable();
+    if (h.threads.on()) return error.InvalidArg; // thread caches lend the blocks of a locked heap
     const f = h.family(family) orelse return error.UnknownFamily;
     if (n == 0) return;
     try front.giveBack(h, f, (addrs orelse return error.InvalidArg)[0..n]);
@@ -430,6 +463,7 @@ fn frontSettle(handle: ?*Heap, deltas: ?[*]const front.Delta, n: u32) Error!void
     const h = try enter(handle);
     defer leave(h);
     try h.usable();
+    if (h.threads.on()) return error.InvalidArg; // thread caches lend the blocks of a locked heap
     if (n == 0) return;
     try front.settle(h, (deltas orelse return error.InvalidArg)[0..n]);
 }
@@ -596,7 +630,7 @@ test "config and output-pointer errors" {
     cfg.version = 99;
     try testing.expectEqual(@intFromEnum(abi.Status.bad_config), lmm_heap_create(&cfg, &h));
     lmm_config_default(&cfg);
-    cfg.flags = 8; // unknown flag
+    cfg.flags = 16; // unknown flag
     try testing.expectEqual(@intFromEnum(abi.Status.bad_config), lmm_heap_create(&cfg, &h));
     lmm_config_default(&cfg);
     cfg.reserve = Heap.max_bytes + 1;

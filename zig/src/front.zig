@@ -67,13 +67,21 @@ comptime {
 }
 
 /// The class of an untyped request of `bytes`, or null above `max_class`.
-pub fn classOf(bytes: u64) ?usize {
+pub inline fn classOf(bytes: u64) ?usize {
     if (bytes > max_class) return null;
-    if (bytes <= 128) return @intCast(@max(1, (bytes + 15) / 16) - 1);
-    var i: usize = 8;
-    while (classes[i] < bytes) i += 1;
-    return i;
+    return class_of_granule[@intCast((bytes + 15) / 16)];
 }
+
+/// Class of a request of up to 16·i bytes (every class is a multiple of 16).
+const class_of_granule = blk: {
+    var t: [max_class / 16 + 1]u8 = undefined;
+    var c: usize = 0;
+    for (&t, 0..) |*e, i| {
+        while (classes[c] < i * 16) c += 1;
+        e.* = c;
+    }
+    break :blk t;
+};
 
 /// Blocks a family's cache holds at most: 64 KiB of them, 16 to 1024.
 pub fn cacheCap(unit: u32) usize {
@@ -180,6 +188,23 @@ pub fn flushAll(h: *Heap) Error!void {
 /// tier (from the cache first, then worst fit); writes their addresses and
 /// returns how many. Counted as free, state `cached`, not held.
 pub fn refill(h: *Heap, f: *Family, out: []f64) Error!usize {
+    var buf: [64]*Block = undefined;
+    var n: usize = 0;
+    while (n < out.len) {
+        const want = @min(buf.len, out.len - n);
+        const got = try lend(h, f, buf[0..want], n > 0);
+        for (buf[0..got], out[n..][0..got]) |b, *o| o.* = @floatFromInt(b.dataAddr());
+        n += got;
+        if (got < want) break;
+    }
+    return n;
+}
+
+/// Lends up to `out.len` blocks of `f.unit` bytes to a cache outside the
+/// engine (the TypeScript tier's or a thread's, `tcache.zig`): from the
+/// family's cache first, then worst fit. Returns how many; running out of
+/// memory after some (or when `partial_ok`) ends the batch early.
+pub fn lend(h: *Heap, f: *Family, out: []*Block, partial_ok: bool) Error!usize {
     if (f.unit == 0) return error.InvalidArg;
     try f.queue.ensureUnusedCapacity(gpa, 1);
     var n: usize = 0;
@@ -188,11 +213,11 @@ pub fn refill(h: *Heap, f: *Family, out: []f64) Error!usize {
             _ = try expectCached(h, f, b);
             _ = f.cache.pop();
             f.loaned += 1;
-            out[n] = @floatFromInt(b.dataAddr());
+            out[n] = b;
             continue;
         }
         const c = h.carve(f, f.unit) catch |e| {
-            if (n > 0 and e == error.OutOfMemory) break;
+            if ((n > 0 or partial_ok) and e == error.OutOfMemory) break;
             return e;
         };
         if (c.block.size() != f.unit) {
@@ -203,11 +228,11 @@ pub fn refill(h: *Heap, f: *Family, out: []f64) Error!usize {
         c.block.setUse(0, 0);
         c.block.setState(.cached);
         c.block.sealWith(h.key);
-        // The TypeScript tier writes all of it (zeroing on its alloc).
+        // The borrower writes all of it (zeroing on its alloc).
         if (c.page.markDirty(c.block.endAddr())) c.page.sealWith(h.key);
         f.countLoose(c.block.size(), .in);
         f.loaned += 1;
-        out[n] = @floatFromInt(c.block.dataAddr());
+        out[n] = c.block;
     }
     return n;
 }
@@ -216,17 +241,43 @@ pub fn refill(h: *Heap, f: *Family, out: []f64) Error!usize {
 /// held) into worst fit. Every address is verified before any moves.
 pub fn giveBack(h: *Heap, f: *Family, addrs: []const f64) Error!void {
     if (addrs.len > f.loaned) return error.InvalidArg;
-    try f.queue.ensureUnusedCapacity(gpa, addrs.len);
-    for (addrs) |x| {
-        const b = try cachedAt(h, f, x);
-        try h.checkNeighbours(.{ .page = pageOfUnchecked(h, b), .block = b, .family = f });
+    for (addrs) |x| _ = try cachedAt(h, f, x);
+    try takeBack(h, f, f64, addrs, true);
+}
+
+/// Takes back lent blocks of `f` (cached, not held), given as `*Block` or
+/// as data addresses in `f64`, into worst fit. All of them are verified
+/// (the same block twice is an error) before any moves. Without
+/// `count_out` the blocks stay counted as free blocks until the caller
+/// uncounts them (`Family.uncountLoose`): a thread cache does that when it
+/// settles, as the blocks may still count as occupied until then.
+pub fn takeBack(h: *Heap, f: *Family, comptime T: type, items: []const T, comptime count_out: bool) Error!void {
+    if (items.len > f.loaned) return error.InvalidArg;
+    try f.queue.ensureUnusedCapacity(gpa, items.len);
+    // The held bit (outside a cached block's seal) marks the blocks seen.
+    for (items, 0..) |x, i| {
+        const b = blockOf(T, x);
+        const bad: ?Error = if (b.isHeld()) error.InvalidArg else blk: {
+            const page = expectCached(h, f, b) catch |e| break :blk e;
+            h.checkNeighbours(.{ .page = page, .block = b, .family = f }) catch |e| break :blk e;
+            break :blk null;
+        };
+        if (bad) |e| {
+            for (items[0..i]) |y| blockOf(T, y).tail = 0;
+            return e;
+        }
+        b.tail = Block.held_bit;
     }
-    for (addrs) |x| {
-        const b = Block.fromData(@intFromFloat(x));
-        f.countLoose(b.size(), .out);
+    for (items) |x| {
+        const b = blockOf(T, x);
+        if (count_out) f.countLoose(b.size(), .out);
         f.loaned -= 1;
         h.insertFree(f, pageOfUnchecked(h, b), b);
     }
+}
+
+inline fn blockOf(comptime T: type, x: T) *Block {
+    return if (T == f64) Block.fromData(@intFromFloat(x)) else x;
 }
 
 fn cachedAt(h: *Heap, f: *const Family, x: f64) Error!*Block {
@@ -405,7 +456,7 @@ test "exact mode: no cache, no class, no idle page" {
 }
 
 test "the TypeScript tier: refill, hold, settle, give back" {
-    const h = try Heap.create(.{ .reserve = 1 << 20 });
+    const h = try Heap.create(.{ .reserve = 1 << 20, .lock = false });
     defer _ = h.destroyFully();
     const id = try h.register("rec_t", 24);
     const f = h.family(id).?;

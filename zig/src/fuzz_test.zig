@@ -10,10 +10,12 @@
 //! verified when it is freed or moved, live blocks never overlap, and the
 //! heap's statistics equal the model's sums.
 //!
-//! Half the seeds run the default heap (front caches, size classes, idle
-//! pages) and also play the TypeScript tier the way the Deno module does
-//! (refill, hand out by flipping the held bit, take back, settle, give back);
-//! the other half run an exact heap.
+//! A third of the seeds run an unlocked default heap (front caches, size
+//! classes, idle pages) and also play the TypeScript tier the way the Deno
+//! module does (refill, hand out by flipping the held bit, take back, settle,
+//! give back); a third run a locked heap through the thread cache of the
+//! test's thread, the way the C ABI calls it (`tcache.zig`: without the lock
+//! first, then with it, then the engine); a third run an exact heap.
 //!
 //! `zig build test -Dfuzz-ops=N -Dfuzz-seeds=S` runs more.
 
@@ -25,6 +27,7 @@ const check = @import("check.zig");
 const introspect = @import("introspect.zig");
 const front = @import("front.zig");
 const Block = @import("block.zig").Block;
+const tcache = @import("tcache.zig");
 
 const Live = struct { addr: usize, len: usize, family: u32, fill: u8, held: bool = false };
 const Lent = struct { addr: usize, family: u32 };
@@ -43,6 +46,27 @@ const Fuzzer = struct {
     /// What it did since it last settled, per family.
     deltas: [5]front.Delta = undefined,
     running: [5]i64 = [_]i64{0} ** 5,
+    /// Allocate and free through the thread cache (a locked heap).
+    threaded: bool = false,
+
+    fn heapAlloc(z: *Fuzzer, family: u32, n: u64) ![*]u8 {
+        if (z.threaded) {
+            if (tcache.allocFast(z.h, family, n)) |p| return p;
+            if (try tcache.allocLocked(z.h, family, n)) |p| return p;
+        }
+        return z.h.alloc(family, n, 0);
+    }
+
+    fn heapFree(z: *Fuzzer, addr: usize) !void {
+        if (z.threaded and tcache.freeFast(z.h, addr)) return;
+        return z.h.free(addr);
+    }
+
+    fn stats(z: *Fuzzer) !@import("abi.zig").Stats {
+        try tcache.pause(z.h);
+        defer tcache.resumeAll(z.h);
+        return introspect.stats(z.h, introspect.all_families);
+    }
 
     fn settle(z: *Fuzzer) !void {
         var list: [5]front.Delta = undefined;
@@ -60,6 +84,8 @@ const Fuzzer = struct {
 
     fn expectValid(z: *Fuzzer) !void {
         try z.settle();
+        try tcache.pause(z.h);
+        defer tcache.resumeAll(z.h);
         check.run(z.h, &z.msg) catch |e| {
             std.debug.print("step {d}: check failed: {s}\n", .{ z.step, std.mem.sliceTo(&z.msg, 0) });
             return e;
@@ -87,7 +113,7 @@ const Fuzzer = struct {
     fn alloc(z: *Fuzzer) !void {
         const i = z.rand.uintLessThan(usize, z.families.len);
         const n = z.units(z.sizes[i]);
-        const p = try z.h.alloc(z.families[i], n, 0);
+        const p = try z.heapAlloc(z.families[i], n);
         const len: usize = @intCast(n * z.sizes[i]);
         for (p[0..len]) |c| try std.testing.expectEqual(@as(u8, 0), c);
         const byte = z.rand.int(u8) | 1;
@@ -161,7 +187,7 @@ const Fuzzer = struct {
         const l = z.live.swapRemove(z.rand.uintLessThan(usize, z.live.items.len));
         try z.expectFill(l, l.len);
         if (l.held) return z.tsFree(l);
-        try z.h.free(l.addr);
+        try z.heapFree(l.addr);
         try z.freed.append(l.addr);
         if (z.freed.items.len > 64) _ = z.freed.orderedRemove(0);
     }
@@ -190,12 +216,12 @@ const Fuzzer = struct {
 
     /// Misuse that must fail and leave the heap unchanged.
     fn misuse(z: *Fuzzer) !void {
-        const before = try introspect.stats(z.h, introspect.all_families);
+        const before = try z.stats();
         switch (z.rand.uintLessThan(u8, 5)) {
             0 => if (z.live.items.len > 0) {
                 const l = z.live.items[z.rand.uintLessThan(usize, z.live.items.len)];
                 const off = 1 + z.rand.uintLessThan(usize, @max(1, l.len - 1));
-                if (off < l.len) try std.testing.expectError(error.Interior, z.h.free(l.addr + off));
+                if (off < l.len) try std.testing.expectError(error.Interior, z.heapFree(l.addr + off));
             },
             1 => if (z.freed.items.len > 0) {
                 // A recently freed address is a double free, not owned (page gone,
@@ -205,7 +231,7 @@ const Fuzzer = struct {
                     if (l.addr == a) break true;
                 } else false;
                 if (!reused) {
-                    if (z.h.free(a)) |_| return error.TestUnexpectedResult else |e| switch (e) {
+                    if (z.heapFree(a)) |_| return error.TestUnexpectedResult else |e| switch (e) {
                         error.DoubleFree, error.NotOwned, error.Interior => {},
                         else => return e,
                     }
@@ -213,12 +239,12 @@ const Fuzzer = struct {
             },
             2 => {
                 var local: u64 = 0;
-                try std.testing.expectError(error.NotOwned, z.h.free(@intFromPtr(&local)));
+                try std.testing.expectError(error.NotOwned, z.heapFree(@intFromPtr(&local)));
             },
-            3 => try std.testing.expectError(error.Overflow, z.h.alloc(z.families[0], std.math.maxInt(u64) / 2, 0)),
-            else => try std.testing.expectError(error.UnknownFamily, z.h.alloc(999, 1, 0)),
+            3 => try std.testing.expectError(error.Overflow, z.heapAlloc(z.families[0], std.math.maxInt(u64) / 2)),
+            else => try std.testing.expectError(error.UnknownFamily, z.heapAlloc(999, 1)),
         }
-        const after = try introspect.stats(z.h, introspect.all_families);
+        const after = try z.stats();
         try std.testing.expectEqual(before, after);
     }
 
@@ -226,7 +252,7 @@ const Fuzzer = struct {
         try z.settle();
         var app: u64 = 0;
         for (z.live.items) |l| app += l.len;
-        const s = try introspect.stats(z.h, introspect.all_families);
+        const s = try z.stats();
         try std.testing.expectEqual(app, s.app_bytes);
         try std.testing.expectEqual(@as(u64, z.live.items.len), s.occupied_blocks);
         const sorted = try std.testing.allocator.dupe(Live, z.live.items);
@@ -250,8 +276,10 @@ fn runSeed(seed: u64, ops: usize) !void {
     const rand = prng.random();
     const page_sizes = [_]usize{ 4096, 8192, 65536 };
     const ps = page_sizes[rand.uintLessThan(usize, page_sizes.len)];
-    const exact = seed % 2 == 0;
+    const exact = seed % 3 == 0;
+    const threaded = seed % 3 == 2;
     const h = try Heap.create(.{
+        .lock = threaded,
         .page_size = ps,
         .page_cache = rand.uintLessThan(u32, 4),
         // Small arenas, so that sequences also grow the heap by more arenas.
@@ -265,6 +293,7 @@ fn runSeed(seed: u64, ops: usize) !void {
         .live = std.ArrayList(Live).init(std.testing.allocator),
         .freed = std.ArrayList(usize).init(std.testing.allocator),
         .lent = std.ArrayList(Lent).init(std.testing.allocator),
+        .threaded = threaded,
     };
     defer z.live.deinit();
     defer z.freed.deinit();
@@ -282,7 +311,9 @@ fn runSeed(seed: u64, ops: usize) !void {
     while (z.step < ops) : (z.step += 1) {
         if (z.step % 2048 == 0) target = 8 + rand.uintLessThan(usize, 200);
         const r = rand.uintLessThan(u32, 100);
-        if (!exact and r >= 95) {
+        if (threaded and r >= 97) {
+            try z.h.trim(); // drains the thread cache
+        } else if (!exact and !threaded and r >= 95) {
             switch (r) {
                 95, 96 => try z.tsAlloc(),
                 97 => try z.tsRefill(),

@@ -29,6 +29,7 @@ test {
     _ = @import("Sites.zig");
     _ = @import("Heap.zig");
     _ = @import("front.zig");
+    _ = @import("tcache.zig");
     _ = @import("introspect.zig");
     _ = @import("check.zig");
     _ = @import("abi.zig");
