@@ -287,8 +287,13 @@ export class FrontCache {
     for (const lane of this.#active) if (lane.top > 0) this.#giveBack(lane, lane.top);
   }
 
-  /** Gives the `n` oldest blocks of a lane back. */
+  /**
+   * Gives the `n` oldest blocks of a lane back. Settles first: the engine
+   * counts a returned block as a free block leaving its loose count, which
+   * holds only once the frees that put it on the stack are applied.
+   */
   #giveBack(lane: Lane, n: number): void {
+    if (this.pending) this.settle();
     const status = this.#S.lmm_front_return_f64(this.#handle, lane.family, lane.stack, n);
     unwrap(status, "lmm_front_return_f64");
     lane.stack.copyWithin(0, n, lane.top);
