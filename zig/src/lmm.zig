@@ -34,4 +34,5 @@ test {
     _ = @import("c_api.zig");
     _ = @import("fuzz_test.zig");
     _ = @import("damage_test.zig");
+    _ = @import("corrupt_test.zig");
 }
