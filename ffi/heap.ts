@@ -127,9 +127,9 @@ export interface Family {
  * ```
  */
 export interface BlockInfo {
-  /** Usable data bytes. */
+  /** Data bytes of the block: at least `requested` (alignment, a remainder too small to split off). */
   size: number;
-  /** Bytes asked for (units × struct size). */
+  /** Bytes asked for (units × struct size): what `sizeOf`, `bytes` and `view` cover. */
   requested: number;
   /** Units asked for. */
   units: number;
@@ -279,7 +279,7 @@ export interface HeapMemory {
  * const point = heap.register("point_t", 16);
  * const p = heap.alloc(point, 4); // 4 × 16 bytes, zeroed
  * heap.view(p).setFloat64(0, 1.5, true);
- * assert.equal(heap.sizeOf(p) >= 64, true);
+ * assert.equal(heap.sizeOf(p), 64); // the bytes asked for
  * assert.equal(heap.stats().families[point.id].occupiedBlocks, 1);
  * heap.free(p);
  * heap.check();
@@ -729,8 +729,9 @@ export class Heap {
   // ── Access ───────────────────────────────────────────────────────────────
 
   /**
-   * A `Uint8Array` over a block's usable bytes. It stays valid until the
-   * block is freed or the heap closed; using it after that is undefined.
+   * A `Uint8Array` over the bytes asked for (`sizeOf(address)` of them). It
+   * stays valid until the block is freed or the heap closed; using it after
+   * that is undefined.
    *
    * @example Write bytes
    * ```ts
@@ -753,7 +754,7 @@ export class Heap {
   }
 
   /**
-   * A `DataView` over a block's usable bytes (same lifetime as `bytes`).
+   * A `DataView` over the bytes asked for (same bytes and lifetime as `bytes`).
    *
    * @example Typed fields
    * ```ts
@@ -799,7 +800,10 @@ export class Heap {
   }
 
   /**
-   * Usable bytes of a live block (at least what was asked for).
+   * The bytes asked for when the block was allocated or last resized (units
+   * × struct size): what `bytes()` and `view()` cover. The block itself may
+   * be a little larger (alignment, a remainder too small to split off);
+   * `blockInfo(address).size` says by how much.
    *
    * @example Block size
    * ```ts
@@ -807,11 +811,13 @@ export class Heap {
    * import assert from "node:assert/strict";
    *
    * using heap = new Heap();
-   * assert.ok(heap.sizeOf(heap.allocBytes(10)) >= 10);
+   * const p = heap.allocBytes(10);
+   * assert.equal(heap.sizeOf(p), 10);
+   * assert.equal(heap.blockInfo(p).size, 16); // aligned to 16 bytes
    * ```
    *
    * @param address Start of a live block.
-   * @returns Its usable size in bytes.
+   * @returns The bytes asked for.
    * @throws {LmmError} like `free` for a bad address; `CLOSED`.
    */
   sizeOf(address: number): number {
