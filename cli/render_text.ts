@@ -53,7 +53,8 @@ export function renderText(report: Report, color: Palette = plain): string {
  */
 export function renderHeap(heap: HeapReport, color: Palette): string[] {
   const t = heap.totals;
-  const label = heap.label ? ` "${heap.label}"` : "";
+  // JSON.stringify quotes and escapes (a report file may hold any label).
+  const label = heap.label ? ` ${JSON.stringify(heap.label)}` : "";
   const lines = [
     color.bold(`Heap ${heap.id}${label}`) +
     ` · VM page ${formatBytes(heap.pageSize)}` +

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { hex, LmmError, Status, statusCode, statusMessage, unwrap } from "./errors.ts";
+import { describe, hex, LmmError, Status, statusCode, statusMessage, unwrap } from "./errors.ts";
 import {
   ABI_VERSION,
   ALL_FAMILIES,
@@ -56,7 +56,7 @@ import type { FamilyReport, LeaksReport, Report, TotalsReport } from "./report_t
 import { listRecords, type RawStats, STATS_U64, statsFields, u64 } from "./records.ts";
 import { callerSite } from "./sites.ts";
 import type { LmmSymbols } from "./native/symbols.ts";
-import { closedError, encodeName, errorOf, isAddress, unitsError } from "./validate.ts";
+import { checkLabel, closedError, encodeName, errorOf, isAddress, unitsError } from "./validate.ts";
 
 /**
  * Options of `new Heap()`.
@@ -312,6 +312,15 @@ export class Heap {
    */
   constructor(options: HeapOptions = {}) {
     S = lib();
+    if (typeof options !== "object" || options === null) {
+      throw new LmmError(
+        "BAD_CONFIG",
+        `new Heap(): options ${describe(options)} is not an object`,
+        {
+          status: Status.BAD_CONFIG,
+        },
+      );
+    }
     const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     if (
       !Number.isInteger(pageSize) || pageSize < 4096 || pageSize > 2 ** 30 ||
@@ -319,7 +328,7 @@ export class Heap {
     ) {
       throw new LmmError(
         "BAD_CONFIG",
-        `new Heap(): pageSize ${pageSize} is not a power of two from 4096 to 2^30`,
+        `new Heap(): pageSize ${describe(pageSize)} is not a power of two from 4096 to 2^30`,
         { status: Status.BAD_CONFIG },
       );
     }
@@ -327,7 +336,7 @@ export class Heap {
     if (!Number.isInteger(pageCache) || pageCache < 0 || pageCache > 0xffff_ffff) {
       throw new LmmError(
         "BAD_CONFIG",
-        `new Heap(): pageCache ${pageCache} is not an integer from 0 to 2^32 - 1`,
+        `new Heap(): pageCache ${describe(pageCache)} is not an integer from 0 to 2^32 - 1`,
         { status: Status.BAD_CONFIG },
       );
     }
@@ -335,10 +344,21 @@ export class Heap {
     if (!Number.isInteger(reserve) || reserve < 1 || reserve > MAX_BYTES) {
       throw new LmmError(
         "BAD_CONFIG",
-        `new Heap(): reserve ${reserve} is not an integer from 1 to 2^46`,
+        `new Heap(): reserve ${describe(reserve)} is not an integer from 1 to 2^46`,
         { status: Status.BAD_CONFIG },
       );
     }
+    const trackSites = options.trackSites ?? false;
+    if (typeof trackSites !== "boolean") {
+      throw new LmmError(
+        "BAD_CONFIG",
+        `new Heap(): trackSites ${describe(trackSites)} is not a boolean`,
+        {
+          status: Status.BAD_CONFIG,
+        },
+      );
+    }
+    const label = checkLabel(options.label);
     const config = new Uint8Array(Config.SIZE);
     const view = new DataView(config.buffer);
     S.lmm_config_default(config);
@@ -368,9 +388,9 @@ export class Heap {
       throw e;
     }
     this.#id = nextHeapId++;
-    this.#label = options.label ?? "";
+    this.#label = label;
     this.#pageSize = pageSize;
-    this.#trackSites = options.trackSites ?? false;
+    this.#trackSites = trackSites;
     this.#loadFamilies();
     addHeap(this.#id, this);
     finalizer.register(this, { handle, id: this.#id, arenas: this.#memory.lives }, this);
@@ -486,11 +506,11 @@ export class Heap {
       const family = this.#registerSize(
         name,
         layout.size,
-        `register(${JSON.stringify(name)}, {…})`,
+        `register(${describe(name)}, {…})`,
       );
       return this.#addFamily(family, name, layout.size, layout);
     }
-    const context = `register(${JSON.stringify(name)}, ${String(sizeOrLayout)})`;
+    const context = `register(${describe(name)}, ${describe(sizeOrLayout)})`;
     return this.#addFamily(this.#registerSize(name, sizeOrLayout, context), name, sizeOrLayout);
   }
 
@@ -538,7 +558,7 @@ export class Heap {
     this.#live("family");
     const family = this.#byName.get(name);
     if (family === undefined) {
-      throw errorOf(Status.UNKNOWN_FAMILY, `family(${JSON.stringify(name)})`);
+      throw errorOf(Status.UNKNOWN_FAMILY, `family(${describe(name)})`);
     }
     return family;
   }
@@ -591,13 +611,14 @@ export class Heap {
     const h = this.#handle;
     if (h === null) throw closedError("alloc");
     const f = typeof family === "string" ? this.#byName.get(family) : family;
-    if (f === undefined || this.#families[f.id] !== f) {
+    if (typeof f !== "object" || f === null || this.#families[f.id] !== f) {
       throw this.#familyError(family, "alloc");
     }
     if (
+      typeof units !== "number" ||
       !(units > 0 && units <= this.#maxUnits[f.id] && Number.isInteger(units))
     ) {
-      throw unitsError(units, `alloc(${f.name}, ${units})`);
+      throw unitsError(units, `alloc(${f.name}, ${describe(units)})`);
     }
     const site = this.#trackSites ? this.#site() : 0;
     const address = S.lmm_alloc_f64(h, f.id, units, site);
@@ -626,8 +647,8 @@ export class Heap {
   allocBytes(n: number): number {
     const h = this.#handle;
     if (h === null) throw closedError("allocBytes");
-    if (!(n > 0 && n <= MAX_BYTES && Number.isInteger(n))) {
-      throw unitsError(n, `allocBytes(${n})`);
+    if (typeof n !== "number" || !(n > 0 && n <= MAX_BYTES && Number.isInteger(n))) {
+      throw unitsError(n, `allocBytes(${describe(n)})`);
     }
     const site = this.#trackSites ? this.#site() : 0;
     const address = S.lmm_alloc_f64(h, BYTES_FAMILY, n, site);
@@ -662,9 +683,11 @@ export class Heap {
   realloc(address: number, units: number): number {
     const h = this.#handle;
     if (h === null) throw closedError("realloc");
-    const context = `realloc(${hex(address)}, ${units})`;
+    const context = `realloc(${hex(address)}, ${describe(units)})`;
     if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
-    if (!(units > 0 && units <= MAX_BYTES && Number.isInteger(units))) {
+    if (
+      typeof units !== "number" || !(units > 0 && units <= MAX_BYTES && Number.isInteger(units))
+    ) {
       throw unitsError(units, context);
     }
     const result = S.lmm_realloc_f64(h, address, units);
@@ -1253,7 +1276,7 @@ export class Heap {
 
   #resolveFamily(family: Family | string, operation: string): Family {
     const f = typeof family === "string" ? this.#byName.get(family) : family;
-    if (f === undefined || this.#families[f.id] !== f) {
+    if (typeof f !== "object" || f === null || this.#families[f.id] !== f) {
       throw this.#familyError(family, operation);
     }
     return f;
@@ -1272,11 +1295,9 @@ export class Heap {
         );
       }
     }
-    const name = typeof family === "string"
-      ? JSON.stringify(family)
-      : typeof family === "object" && family !== null
-      ? JSON.stringify((family as Partial<Family>).name)
-      : String(family);
+    const name = typeof family === "object" && family !== null
+      ? describe((family as Partial<Family>).name)
+      : describe(family);
     return errorOf(Status.UNKNOWN_FAMILY, `${operation}(${name})`);
   }
 
@@ -1311,6 +1332,9 @@ export class Heap {
    */
   #requested(address: number, operation: string): number {
     if (this.#handle === null) throw closedError(operation);
+    if (typeof address !== "number") {
+      throw errorOf(Status.BAD_ADDRESS, `${operation}(${describe(address)})`);
+    }
     const size = this.#memory.requested(address);
     if (size >= 0) return size;
     const context = `${operation}(${hex(address)})`;
