@@ -84,7 +84,7 @@ export interface HeapOptions {
   reserve?: number;
   /** Record the `file:line` that allocated each block, for `leaks()` (slow: a stack capture per alloc). */
   trackSites?: boolean;
-  /** A label shown in reports. */
+  /** A label shown in reports: up to 63 bytes of UTF-8, no control characters (checked like a family name). */
   label?: string;
 }
 
@@ -309,6 +309,8 @@ export class Heap {
    * Creates a heap (and loads the native library on first use).
    *
    * @param options Page size, page cache, `trackSites`, label.
+   * @throws {LmmError} `BAD_CONFIG` (a bad page size, page cache, reserve
+   *   or `trackSites`), `BAD_NAME` / `NAME_TOO_LONG` (a bad label), `NOMEM`.
    */
   constructor(options: HeapOptions = {}) {
     S = lib();
