@@ -272,6 +272,21 @@ test "stale write: an idle page restored to 'in use' is not given back with a li
     for (d[0..100]) |byte| try testing.expectEqual(@as(u8, 0xD0), byte);
 }
 
+test "stale write: an idle page whose first meta block says it covers less than the page is Corrupted" {
+    for (0..2) |use| {
+        const h = try small(.{ .page_size = 4096, .page_cache = 2 });
+        defer done(h);
+        const other = try h.register("other_t", 16);
+        const a = try h.alloc(bytes_family, 100, 0);
+        const b = try h.alloc(bytes_family, 100, 0);
+        try h.free(@intFromPtr(a)); // [free a][b][free]
+        const small_free = Saved(Block.header_size).take(Block.fromData(@intFromPtr(a)));
+        try h.free(@intFromPtr(b)); // one free block: the page is idle
+        small_free.restore(); // a valid header for 112 bytes, not the page
+        if (use == 0) try expectPoisoned(h, h.trim()) else try expectPoisoned(h, h.alloc(other, 1, 0));
+    }
+}
+
 test "stale write: a large page header from the page's earlier life (4 units, now 2) is Corrupted" {
     const h = try small(.{ .page_size = 4096, .page_cache = 0 });
     defer done(h);
