@@ -19,7 +19,7 @@ pub fn build(b: *std.Build) void {
     const optimize = b.option(std.builtin.OptimizeMode, "optimize", "Library build mode (default ReleaseFast)") orelse .ReleaseFast;
     const test_filters = b.option([]const []const u8, "test-filter", "Run only tests whose name contains this") orelse &.{};
     const fuzz_ops = b.option(usize, "fuzz-ops", "Operations per randomized sequence (default 100000; Debug runs a tenth)") orelse 100_000;
-    const fuzz_seeds = b.option(usize, "fuzz-seeds", "Randomized sequences (seeds) to run (default 20)") orelse 20;
+    const fuzz_seeds = b.option(usize, "fuzz-seeds", "Randomized sequences (seeds) to run (default 100)") orelse 100;
     const corrupt_cases = b.option(usize, "corrupt-cases", "Corruption fuzzer cases (default 100000; Debug runs a tenth)") orelse 100_000;
     const corrupt_seed = b.option(u64, "corrupt-seed", "Seed of the corruption fuzzer's first case (default 1)") orelse 1;
     const corrupt_trace = b.option(bool, "corrupt-trace", "Print each corruption case's damage and operations (default false)") orelse false;

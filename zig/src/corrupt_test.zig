@@ -83,10 +83,6 @@ const Damage = struct {
     fn covers(d: Damage, addr: usize) bool {
         return addr >= d.lo and addr < d.hi;
     }
-
-    fn overlaps(d: Damage, addr: usize, len: usize) bool {
-        return addr < d.hi and d.lo < addr + len;
-    }
 };
 
 const trace = options.corrupt_trace;
