@@ -418,6 +418,7 @@ abstract class Field {
 
   /** Slow path: the window holding this field of the struct at `address`. */
   protected window(address: number): MemoryWindow {
+    if (typeof address !== "number") throw notAnAddress(address);
     return this.memory.locate(address + this.offset, this.size);
   }
 
@@ -857,6 +858,7 @@ const SCALAR_CLASSES: {
 class CharField extends Field implements ScalarAccessor<string> {
   // Byte arrays do not throw out of range: these check the window first.
   get(a: number): string {
+    if (typeof a !== "number") throw notAnAddress(a);
     const m = this.memory;
     const o = a - m.base + this.offset;
     if (o >= 0 && a + this.reach <= m.end) return this.decode(m.bytes, o);
@@ -866,6 +868,7 @@ class CharField extends Field implements ScalarAccessor<string> {
 
   set(a: number, v: string): void {
     const ascii = this.encodable(v);
+    if (typeof a !== "number") throw notAnAddress(a);
     const m = this.memory;
     const o = a - m.base + this.offset;
     if (o >= 0 && a + this.reach <= m.end) this.store(m.bytes, o, v, ascii);
@@ -931,6 +934,7 @@ class ArrayField extends Field implements ArrayAccessor<number | bigint | boolea
   get(address: number): (number | bigint | boolean)[];
   get(address: number, index: number): number | bigint | boolean;
   get(a: number, i?: number): number | bigint | boolean | (number | bigint | boolean)[] {
+    if (typeof a !== "number") throw notAnAddress(a);
     if (i !== undefined) return this.#element.get(a + this.#index(i) * this.#stride);
     ensureInMemory(this.memory, a + this.offset, this.size);
     const out = new Array(this.length);
@@ -941,6 +945,7 @@ class ArrayField extends Field implements ArrayAccessor<number | bigint | boolea
   set(address: number, values: ArrayLike<unknown>): void;
   set(address: number, index: number, value: unknown): void;
   set(a: number, i: number | ArrayLike<unknown>, v?: unknown): void {
+    if (typeof a !== "number") throw notAnAddress(a);
     if (typeof i === "number") {
       this.#element.set(a + this.#index(i) * this.#stride, v);
       return;
@@ -990,8 +995,16 @@ class ArrayField extends Field implements ArrayAccessor<number | bigint | boolea
   }
 }
 
+/** A Symbol or a BigInt where an address goes: arithmetic on it would throw a TypeError. */
+function notAnAddress(address: unknown): LmmError {
+  return new LmmError("BAD_ADDRESS", `Address ${describe(address)} is not a number`, {
+    status: Status.BAD_ADDRESS,
+  });
+}
+
 /** Throws (through `locate`) unless `[address, address + size)` is in memory. */
 function ensureInMemory(m: Memory, address: number, size: number): void {
+  if (typeof address !== "number") throw notAnAddress(address);
   const o = address - m.base;
   if (!(o >= 0 && address + size <= m.end)) m.locate(address, size);
 }
@@ -1060,10 +1073,12 @@ class StructField extends Field implements StructAccessor {
   }
 
   address(a: number): number {
+    if (typeof a !== "number") throw notAnAddress(a);
     return a + this.offset;
   }
 
   get(a: number): LayoutValue<LayoutSpec> {
+    if (typeof a !== "number") throw notAnAddress(a);
     ensureInMemory(this.memory, a + this.offset, this.size);
     return readFields(this.#fields, a) as LayoutValue<LayoutSpec>;
   }
@@ -1071,6 +1086,7 @@ class StructField extends Field implements StructAccessor {
   set(a: number, values: LayoutInput<LayoutSpec>): void {
     const planned: Planned[] = [];
     this.plan(values, planned);
+    if (typeof a !== "number") throw notAnAddress(a);
     ensureInMemory(this.memory, a + this.offset, this.size);
     perform(planned, a);
   }

@@ -165,9 +165,37 @@ export function unwrap(status: number, context?: string): void {
   if (status !== LMM_OK) throw statusError(status, context);
 }
 
-/** Formats an address for error messages: `0x7f…`. */
+/** Formats an address for error messages: `0x7f…` (any other value as {@linkcode describe} shows it). */
 export function hex(address: number): string {
-  return Number.isFinite(address) && address >= 0
+  return typeof address === "number" && Number.isFinite(address) && address >= 0
     ? `0x${Math.trunc(address).toString(16)}`
-    : String(address);
+    : describe(address);
+}
+
+/**
+ * A short, safe description of any value for an error message: strings
+ * quoted, escaped and cut at 40 characters, anything else named by its kind.
+ * Never throws: a Symbol, a BigInt, an object whose `toString` throws are all
+ * values that a caller outside the types can pass.
+ *
+ * @param value Anything.
+ * @returns A short text.
+ */
+export function describe(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    case "bigint":
+      return `${value}n`;
+    case "number":
+      return Object.is(value, -0) ? "-0" : String(value);
+    case "object":
+      if (value === null) return "null";
+      if (Array.isArray(value)) return `an array of ${value.length}`;
+      return ArrayBuffer.isView(value) ? value.constructor.name : "an object";
+    case "function":
+      return "a function";
+    default:
+      return String(value);
+  }
 }

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { hex, LmmError, Status, statusCode, statusMessage, unwrap } from "./errors.ts";
+import { describe, hex, LmmError, Status, statusCode, statusMessage, unwrap } from "./errors.ts";
 import {
   ALL_FAMILIES,
   BLOCK_FREE,
@@ -64,7 +64,7 @@ import type { FamilyStats, LeaksReport, Report, TotalsStats } from "./report_typ
 import { listRecords, type RawStats, readStats, statsFields, u64 } from "./records.ts";
 import { frameSite, type SiteMode, type SiteTracker, stackFrames } from "./sites.ts";
 import type { LmmSymbols } from "./native/symbols.ts";
-import { closedError, encodeName, errorOf, isAddress, unitsError } from "./validate.ts";
+import { checkLabel, closedError, encodeName, errorOf, isAddress, unitsError } from "./validate.ts";
 
 /**
  * Options of `new Heap()`.
@@ -112,7 +112,7 @@ export interface HeapOptions {
   stackDepth?: number;
   /** `"sample"` mode: mean bytes allocated between two recorded stacks (default 64 KiB). */
   sampleInterval?: number;
-  /** A label shown in reports. */
+  /** A label shown in reports: up to 63 bytes of UTF-8, no control characters (checked like a family name). */
   label?: string;
 }
 
@@ -155,9 +155,9 @@ export interface Family {
  * ```
  */
 export interface BlockInfo {
-  /** Usable data bytes. */
+  /** Data bytes of the block: at least `requested` (alignment, a remainder too small to split off). */
   size: number;
-  /** Bytes asked for (units × struct size). */
+  /** Bytes asked for (units × struct size): what `sizeOf`, `bytes` and `view` cover. */
   requested: number;
   /** Units asked for. */
   units: number;
@@ -338,7 +338,7 @@ export interface HeapMemory {
  * const point = heap.register("point_t", 16);
  * const p = heap.alloc(point, 4); // 4 × 16 bytes, zeroed
  * heap.view(p).setFloat64(0, 1.5, true);
- * assert.equal(heap.sizeOf(p) >= 64, true);
+ * assert.equal(heap.sizeOf(p), 64); // the bytes asked for
  * assert.equal(heap.stats().families[point.id].occupiedBlocks, 1);
  * heap.free(p);
  * heap.check();
@@ -369,9 +369,20 @@ export class Heap {
    *
    * @param options Page size, page cache, `trackSites` (with `stackDepth`,
    *   `sampleInterval`), label.
+   * @throws {LmmError} `BAD_CONFIG` (a bad page size, page cache, reserve
+   *   or `trackSites`), `BAD_NAME` / `NAME_TOO_LONG` (a bad label), `NOMEM`.
    */
   constructor(options: HeapOptions = {}) {
     S = lib();
+    if (typeof options !== "object" || options === null) {
+      throw new LmmError(
+        "BAD_CONFIG",
+        `new Heap(): options ${describe(options)} is not an object`,
+        {
+          status: Status.BAD_CONFIG,
+        },
+      );
+    }
     const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     if (
       !Number.isInteger(pageSize) || pageSize < 4096 || pageSize > 2 ** 30 ||
@@ -379,7 +390,7 @@ export class Heap {
     ) {
       throw new LmmError(
         "BAD_CONFIG",
-        `new Heap(): pageSize ${pageSize} is not a power of two from 4096 to 2^30`,
+        `new Heap(): pageSize ${describe(pageSize)} is not a power of two from 4096 to 2^30`,
         { status: Status.BAD_CONFIG },
       );
     }
@@ -387,7 +398,7 @@ export class Heap {
     if (!Number.isInteger(pageCache) || pageCache < 0 || pageCache > 0xffff_ffff) {
       throw new LmmError(
         "BAD_CONFIG",
-        `new Heap(): pageCache ${pageCache} is not an integer from 0 to 2^32 - 1`,
+        `new Heap(): pageCache ${describe(pageCache)} is not an integer from 0 to 2^32 - 1`,
         { status: Status.BAD_CONFIG },
       );
     }
@@ -395,11 +406,12 @@ export class Heap {
     if (!Number.isInteger(reserve) || reserve < 1 || reserve > MAX_BYTES) {
       throw new LmmError(
         "BAD_CONFIG",
-        `new Heap(): reserve ${reserve} is not an integer from 1 to 2^46`,
+        `new Heap(): reserve ${describe(reserve)} is not an integer from 1 to 2^46`,
         { status: Status.BAD_CONFIG },
       );
     }
     const plan = planHeap(options);
+    const label = checkLabel(options.label);
     const config = new Uint8Array(Config.SIZE);
     const view = new DataView(config.buffer);
     S.lmm_config_default(config);
@@ -440,7 +452,7 @@ export class Heap {
     }
     this.#front = exact ? null : new FrontCache(S, handle, this.#memory, MAX_CLASS);
     this.#id = nextHeapId++;
-    this.#label = options.label ?? "";
+    this.#label = label;
     this.#pageSize = pageSize;
     this.#loadFamilies();
     this.#entry = heapOpened(this, { id: this.#id, label: this.#label, pageSize, handle, plan });
@@ -560,7 +572,7 @@ export class Heap {
     let family: Family;
     if (typeof sizeOrLayout === "object" && sizeOrLayout !== null) {
       const layout = new Layout(name, sizeOrLayout);
-      const context = `register(${JSON.stringify(name)}, {…})`;
+      const context = `register(${describe(name)}, {…})`;
       family = this.#addFamily(
         this.#registerSize(name, layout.size, context),
         name,
@@ -568,7 +580,7 @@ export class Heap {
         layout,
       );
     } else {
-      const context = `register(${JSON.stringify(name)}, ${String(sizeOrLayout)})`;
+      const context = `register(${describe(name)}, ${describe(sizeOrLayout)})`;
       family = this.#addFamily(this.#registerSize(name, sizeOrLayout, context), name, sizeOrLayout);
     }
     const info = new Uint8Array(FamilyInfo.SIZE);
@@ -621,7 +633,7 @@ export class Heap {
     this.#live("family");
     const family = this.#byName.get(name);
     if (family === undefined) {
-      throw errorOf(Status.UNKNOWN_FAMILY, `family(${JSON.stringify(name)})`);
+      throw errorOf(Status.UNKNOWN_FAMILY, `family(${describe(name)})`);
     }
     return family;
   }
@@ -674,13 +686,14 @@ export class Heap {
     const h = this.#handle;
     if (h === null) throw closedError("alloc");
     const f = typeof family === "string" ? this.#byName.get(family) : family;
-    if (f === undefined || this.#families[f.id] !== f) {
+    if (typeof f !== "object" || f === null || this.#families[f.id] !== f) {
       throw this.#familyError(family, "alloc");
     }
     if (
+      typeof units !== "number" ||
       !(units > 0 && units <= this.#maxUnits[f.id] && Number.isInteger(units))
     ) {
-      throw unitsError(units, `alloc(${f.name}, ${units})`);
+      throw unitsError(units, `alloc(${f.name}, ${describe(units)})`);
     }
     const t = this.#tracker;
     const site = t === null ? 0 : t.sample(units * f.structSize);
@@ -719,8 +732,8 @@ export class Heap {
   allocBytes(n: number): number {
     const h = this.#handle;
     if (h === null) throw closedError("allocBytes");
-    if (!(n > 0 && n <= MAX_BYTES && Number.isInteger(n))) {
-      throw unitsError(n, `allocBytes(${n})`);
+    if (typeof n !== "number" || !(n > 0 && n <= MAX_BYTES && Number.isInteger(n))) {
+      throw unitsError(n, `allocBytes(${describe(n)})`);
     }
     const t = this.#tracker;
     const site = t === null ? 0 : t.sample(n);
@@ -769,9 +782,11 @@ export class Heap {
   realloc(address: number, units: number): number {
     const h = this.#handle;
     if (h === null) throw closedError("realloc");
-    const context = `realloc(${hex(address)}, ${units})`;
+    const context = `realloc(${hex(address)}, ${describe(units)})`;
     if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
-    if (!(units > 0 && units <= MAX_BYTES && Number.isInteger(units))) {
+    if (
+      typeof units !== "number" || !(units > 0 && units <= MAX_BYTES && Number.isInteger(units))
+    ) {
       throw unitsError(units, context);
     }
     const front = this.#front;
@@ -841,8 +856,9 @@ export class Heap {
   // ── Access ───────────────────────────────────────────────────────────────
 
   /**
-   * A `Uint8Array` over a block's usable bytes. It stays valid until the
-   * block is freed or the heap closed; using it after that is undefined.
+   * A `Uint8Array` over the bytes asked for (`sizeOf(address)` of them). It
+   * stays valid until the block is freed or the heap closed; using it after
+   * that is undefined.
    *
    * @example Write bytes
    * ```ts
@@ -865,7 +881,7 @@ export class Heap {
   }
 
   /**
-   * A `DataView` over a block's usable bytes (same lifetime as `bytes`).
+   * A `DataView` over the bytes asked for (same bytes and lifetime as `bytes`).
    *
    * @example Typed fields
    * ```ts
@@ -911,7 +927,10 @@ export class Heap {
   }
 
   /**
-   * Usable bytes of a live block (at least what was asked for).
+   * The bytes asked for when the block was allocated or last resized (units
+   * × struct size): what `bytes()` and `view()` cover. The block itself may
+   * be a little larger (alignment, a remainder too small to split off);
+   * `blockInfo(address).size` says by how much.
    *
    * @example Block size
    * ```ts
@@ -919,11 +938,13 @@ export class Heap {
    * import assert from "node:assert/strict";
    *
    * using heap = new Heap();
-   * assert.ok(heap.sizeOf(heap.allocBytes(10)) >= 10);
+   * const p = heap.allocBytes(10);
+   * assert.equal(heap.sizeOf(p), 10);
+   * assert.equal(heap.blockInfo(p).size, 16); // aligned to 16 bytes
    * ```
    *
    * @param address Start of a live block.
-   * @returns Its usable size in bytes.
+   * @returns The bytes asked for.
    * @throws {LmmError} like `free` for a bad address; `CLOSED`.
    */
   sizeOf(address: number): number {
@@ -1396,7 +1417,7 @@ export class Heap {
 
   #resolveFamily(family: Family | string, operation: string): Family {
     const f = typeof family === "string" ? this.#byName.get(family) : family;
-    if (f === undefined || this.#families[f.id] !== f) {
+    if (typeof f !== "object" || f === null || this.#families[f.id] !== f) {
       throw this.#familyError(family, operation);
     }
     return f;
@@ -1415,11 +1436,9 @@ export class Heap {
         );
       }
     }
-    const name = typeof family === "string"
-      ? JSON.stringify(family)
-      : typeof family === "object" && family !== null
-      ? JSON.stringify((family as Partial<Family>).name)
-      : String(family);
+    const name = typeof family === "object" && family !== null
+      ? describe((family as Partial<Family>).name)
+      : describe(family);
     return errorOf(Status.UNKNOWN_FAMILY, `${operation}(${name})`);
   }
 
@@ -1454,6 +1473,9 @@ export class Heap {
    */
   #requested(address: number, operation: string): number {
     if (this.#handle === null) throw closedError(operation);
+    if (typeof address !== "number") {
+      throw errorOf(Status.BAD_ADDRESS, `${operation}(${describe(address)})`);
+    }
     const size = this.#memory.requested(address);
     if (size >= 0) return size;
     const context = `${operation}(${hex(address)})`;

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { LmmError, Status } from "./errors.ts";
+import { describe, LmmError, Status } from "./errors.ts";
 
 // --- types of the spec ---------------------------------------------------------------------
 
@@ -582,15 +582,17 @@ export class Layout<const S extends LayoutSpec = LayoutSpec> {
         { status: Status.BAD_ADDRESS },
       );
     }
-    const result = address + index * this.size;
-    if (!Number.isSafeInteger(index) || index < 0 || !Number.isSafeInteger(result)) {
+    if (
+      !Number.isSafeInteger(index) || index < 0 ||
+      !Number.isSafeInteger(address + index * this.size)
+    ) {
       throw new LmmError(
         "BAD_VALUE",
         `Index ${describe(index)} of ${this.name} at ${hexOf(address)} is not a non-negative ` +
           "integer (or the address overflows)",
       );
     }
-    return result;
+    return address + index * this.size;
   }
 
   /**
@@ -780,25 +782,8 @@ export function decodeChars(bytes: Uint8Array): string {
 
 // --- messages ------------------------------------------------------------------------------
 
-/** A short, safe description of any value for an error message. */
-export function describe(value: unknown): string {
-  switch (typeof value) {
-    case "string":
-      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-    case "bigint":
-      return `${value}n`;
-    case "number":
-      return Object.is(value, -0) ? "-0" : String(value);
-    case "object":
-      if (value === null) return "null";
-      if (Array.isArray(value)) return `an array of ${value.length}`;
-      return ArrayBuffer.isView(value) ? value.constructor.name : "an object";
-    case "function":
-      return "a function";
-    default:
-      return String(value);
-  }
-}
+/** A short, safe description of any value for an error message (shared with the heap's). */
+export { describe };
 
 /** An address as `0x…` for messages. */
 export function hexOf(address: number): string {

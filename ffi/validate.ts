@@ -5,7 +5,7 @@
  * @module
  */
 
-import { LmmError, Status, statusError } from "./errors.ts";
+import { describe, LmmError, Status, statusError } from "./errors.ts";
 import { NAME_MAX } from "./native/abi.ts";
 
 /** A whole number in [1, 2^53): what the engine accepts as an address. */
@@ -38,16 +38,32 @@ export function unitsError(units: unknown, context: string): LmmError {
   return errorOf(code, context);
 }
 
-/** UTF-8 of a family name, or the error for a bad one. */
+/**
+ * UTF-8 of a family name, or the error for a bad one: 1–63 bytes, no control
+ * characters, well-formed UTF-16 (a lone surrogate would encode as U+FFFD,
+ * so two different names would reach the engine as the same bytes).
+ */
 export function encodeName(name: unknown, context: string): Uint8Array {
   if (typeof name !== "string" || name.length === 0) {
     throw errorOf(Status.BAD_NAME, context);
   }
   // deno-lint-ignore no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) {
+  if (/[\u0000-\u001f\u007f]/.test(name) || !name.isWellFormed()) {
     throw errorOf(Status.BAD_NAME, context);
   }
   const bytes = new TextEncoder().encode(name);
   if (bytes.length > NAME_MAX) throw errorOf(Status.NAME_TOO_LONG, context);
   return bytes;
+}
+
+/**
+ * A heap label, checked like a family name (empty allowed: no label).
+ *
+ * @param label `options.label`; undefined is "".
+ * @returns The label.
+ */
+export function checkLabel(label: unknown): string {
+  if (label === undefined || label === "") return "";
+  encodeName(label, `new Heap(): label ${describe(label)}`);
+  return label as string;
 }

@@ -7,6 +7,7 @@
 //!   zig build -Dtarget=aarch64-linux-gnu -Dstrip   a stripped cross build (scripts/release)
 //!   zig build test                 every file's tests, in Debug and ReleaseSafe
 //!   zig build test -Dtest-filter=worst -Dfuzz-ops=1000000 -Dfuzz-seeds=100
+//!   zig build test -Dtest-filter=corruption -Dcorrupt-cases=1000000 -Dcorrupt-seed=1
 //!   zig build gen-abi -- ts        print a derived copy of the ABI (src/gen_abi.zig)
 
 const std = @import("std");
@@ -18,7 +19,10 @@ pub fn build(b: *std.Build) void {
     const optimize = b.option(std.builtin.OptimizeMode, "optimize", "Library build mode (default ReleaseFast)") orelse .ReleaseFast;
     const test_filters = b.option([]const []const u8, "test-filter", "Run only tests whose name contains this") orelse &.{};
     const fuzz_ops = b.option(usize, "fuzz-ops", "Operations per randomized sequence (default 100000; Debug runs a tenth)") orelse 100_000;
-    const fuzz_seeds = b.option(usize, "fuzz-seeds", "Randomized sequences (seeds) to run (default 20)") orelse 20;
+    const fuzz_seeds = b.option(usize, "fuzz-seeds", "Randomized sequences (seeds) to run (default 100)") orelse 100;
+    const corrupt_cases = b.option(usize, "corrupt-cases", "Corruption fuzzer cases (default 100000; Debug runs a tenth)") orelse 100_000;
+    const corrupt_seed = b.option(u64, "corrupt-seed", "Seed of the corruption fuzzer's first case (default 1)") orelse 1;
+    const corrupt_trace = b.option(bool, "corrupt-trace", "Print each corruption case's damage and operations (default false)") orelse false;
     const strip = b.option(bool, "strip", "Leave symbols and debug info out of the library (default false; scripts/release sets it)") orelse false;
 
     // ---- artifacts
@@ -52,6 +56,9 @@ pub fn build(b: *std.Build) void {
         const opts = b.addOptions();
         opts.addOption(usize, "fuzz_ops", if (mode == .Debug) fuzz_ops / 10 else fuzz_ops);
         opts.addOption(usize, "fuzz_seeds", fuzz_seeds);
+        opts.addOption(usize, "corrupt_cases", if (mode == .Debug) @max(1, corrupt_cases / 10) else corrupt_cases);
+        opts.addOption(u64, "corrupt_seed", corrupt_seed);
+        opts.addOption(bool, "corrupt_trace", corrupt_trace);
         const mod = b.createModule(.{
             .root_source_file = b.path("src/lmm.zig"),
             .target = target,

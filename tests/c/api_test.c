@@ -1,8 +1,9 @@
 /*
  * tests/c/api_test.c — the C ABI as a C user sees it, through zig/include/lmm.h only.
  *
- * Each check prints nothing when it holds and "file:line: what" when it does not; the program
- * ends with the line "N passed, N failed" (tests, not checks) and exits 1 if anything failed. scripts/test builds it:
+ * The harness is tests/c/check.h: each check prints nothing when it holds and "file:line: what"
+ * when it does not; the program ends with the line "N passed, N failed" (tests, not checks) and
+ * exits 1 if anything failed. scripts/test builds it:
  *   cc -std=c11 -Wall -Wextra -Werror -pthread -I zig/include tests/c/api_test.c \
  *      -L zig/zig-out/lib -llmm -Wl,-rpath,zig/zig-out/lib
  *
@@ -11,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include "check.h"
 #include "lmm.h"
 
 #include <math.h>
@@ -19,114 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- the smallest test harness that does the job ---------------------------------------- */
-
-static unsigned passed, failed;
-static const char *current_test = "";
-
-static void report_failure(const char *file, int line, const char *what) {
-    failed++;
-    printf("%s:%d: [%s] %s\n", file, line, current_test, what);
-    fflush(stdout);
-}
-
-/* CHECK(cond): a boolean expectation. */
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond)                                                                                  \
-            passed++;                                                                              \
-        else                                                                                       \
-            report_failure(__FILE__, __LINE__, "CHECK(" #cond ") is false");                       \
-    } while (0)
-
-/* CHECK_EQ_U(a, b): two unsigned integers, both values printed on failure. */
-#define CHECK_EQ_U(a, b)                                                                           \
-    do {                                                                                           \
-        unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);             \
-        if (a_ == b_) {                                                                            \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            char m_[256];                                                                          \
-            snprintf(m_, sizeof m_, "%s == %s: %llu != %llu", #a, #b, a_, b_);                     \
-            report_failure(__FILE__, __LINE__, m_);                                                \
-        }                                                                                          \
-    } while (0)
-
-/* CHECK_STATUS(call, want): a call returning an lmm status. */
-#define CHECK_STATUS(call, want)                                                                   \
-    do {                                                                                           \
-        int got_ = (call), want_ = (want);                                                         \
-        if (got_ == want_) {                                                                       \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            char m_[512];                                                                          \
-            snprintf(m_, sizeof m_, "%s gave %s (%d), want %s (%d)", #call,                        \
-                     status_name(got_), got_, status_name(want_), want_);                          \
-            report_failure(__FILE__, __LINE__, m_);                                                \
-        }                                                                                          \
-    } while (0)
-
-/* CHECK_STATUS_EITHER(call, a, b): where the header allows two answers. */
-#define CHECK_STATUS_EITHER(call, a, b)                                                            \
-    do {                                                                                           \
-        int got_ = (call);                                                                         \
-        if (got_ == (a) || got_ == (b)) {                                                          \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            char m_[512];                                                                          \
-            snprintf(m_, sizeof m_, "%s gave %s (%d), want %s or %s", #call, status_name(got_),    \
-                     got_, status_name(a), status_name(b));                                        \
-            report_failure(__FILE__, __LINE__, m_);                                                \
-        }                                                                                          \
-    } while (0)
-
-/* CHECK_NEG(call, status): an *_f64 call that must fail with -status. */
-#define CHECK_NEG(call, status)                                                                    \
-    do {                                                                                           \
-        double got_ = (double)(call), want_ = -(double)(status);                                   \
-        if (got_ == want_) {                                                                       \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            char m_[512];                                                                          \
-            snprintf(m_, sizeof m_, "%s gave %.17g, want -%s (%.0f)", #call, got_,                 \
-                     status_name(status), want_);                                                  \
-            report_failure(__FILE__, __LINE__, m_);                                                \
-        }                                                                                          \
-    } while (0)
-
-/* CHECK_HEAP(heap): lmm_check() passes; its reason is printed when it does not. */
-#define CHECK_HEAP(heap)                                                                           \
-    do {                                                                                           \
-        char why_[256] = "";                                                                       \
-        int got_ = lmm_check((heap), why_, sizeof why_);                                           \
-        if (got_ == LMM_OK) {                                                                      \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            char m_[512];                                                                          \
-            snprintf(m_, sizeof m_, "lmm_check gave %s: %s", status_name(got_), why_);             \
-            report_failure(__FILE__, __LINE__, m_);                                                \
-        }                                                                                          \
-    } while (0)
-
-/* Fatal precondition: the rest of the test cannot run without it. */
-#define REQUIRE_OK(call)                                                                           \
-    do {                                                                                           \
-        int got_ = (call);                                                                         \
-        if (got_ != LMM_OK) {                                                                      \
-            char m_[512];                                                                          \
-            snprintf(m_, sizeof m_, "%s gave %s (%d); test stops here", #call, status_name(got_),  \
-                     got_);                                                                        \
-            report_failure(__FILE__, __LINE__, m_);                                                \
-            return;                                                                                \
-        }                                                                                          \
-        passed++;                                                                                  \
-    } while (0)
-
-static const char *status_name(int status) {
-    const char *name = lmm_status_name(status);
-    return name ? name : "(null)";
-}
 
 /* ---- the structures of the seed's demo --------------------------------------------------- */
 
@@ -1193,16 +1087,6 @@ static void test_release_leaves_nothing_behind(void) {
     CHECK_STATUS(lmm_heap_release(NULL), LMM_E_BAD_HANDLE);
 }
 
-/* Runs one test function; the test passes when none of its checks failed. The summary counts
- * tests (not individual checks), like the other runners. */
-static unsigned tests_passed, tests_failed;
-static void run(void (*test)(void)) {
-    unsigned before = failed;
-    test();
-    if (failed == before) tests_passed++;
-    else tests_failed++;
-}
-
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     run(test_library_basics);
@@ -1220,7 +1104,5 @@ int main(void) {
     run(test_destroyed_heap);
     run(test_threads_share_a_heap);
     run(test_release_leaves_nothing_behind);
-    printf("(%u checks passed, %u failed)\n", passed, failed);
-    printf("%u passed, %u failed\n", tests_passed, tests_failed);
-    return tests_failed ? 1 : 0;
+    return summary();
 }

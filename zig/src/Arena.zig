@@ -169,6 +169,22 @@ pub fn pageStart(a: *const Arena, addr: usize) ?usize {
     }
 }
 
+/// Units of the page that starts at `addr`, or 0 when none starts there.
+pub fn pageUnits(a: *const Arena, addr: usize) usize {
+    const i = (addr - a.base) >> a.unit_shift;
+    if (!bit(a.starts, i) or !bit(a.used, i)) return 0;
+    // The page ends at the first unit after it that is unused or starts another.
+    const n = a.units();
+    var j = i + 1;
+    while (j < n) {
+        const w = j / 64;
+        const stop = (~a.used[w] | a.starts[w]) >> @intCast(j % 64);
+        if (stop != 0) return @min(n, j + @ctz(stop)) - i;
+        j = (w + 1) * 64;
+    }
+    return n - i;
+}
+
 /// True when unit `i` starts a page (for the invariant walker).
 pub fn startsPage(a: *const Arena, addr: usize) bool {
     const i = (addr - a.base) >> a.unit_shift;
@@ -242,6 +258,12 @@ test "pageStart finds the start of a large page many words back" {
     try testing.expect(a.pageStart(big + 700 * 4096) == null);
     try testing.expect(a.startsPage(big));
     try testing.expect(!a.startsPage(big + 4096));
+    try testing.expectEqual(@as(usize, 700), a.pageUnits(big));
+    try testing.expectEqual(@as(usize, 3), a.pageUnits(a.base));
+    try testing.expectEqual(@as(usize, 0), a.pageUnits(big + 4096));
+    try testing.expectEqual(@as(usize, 0), a.pageUnits(big + 700 * 4096));
+    const last = a.take(1024 - 703).?;
+    try testing.expectEqual(@as(usize, 1024 - 703), a.pageUnits(last));
 }
 
 fn failingReserve(_: usize, _: usize) ?[*]align(os.os_page) u8 {

@@ -14,7 +14,10 @@
 //! that reading them is O(1) and the invariant walker can recount them from
 //! the pages and compare. Soft internal fragmentation — a free block too small
 //! for one structure of the family — is counted as blocks enter and leave the
-//! queue.
+//! queue. Counters go down with saturating subtraction: a header restored
+//! from its earlier life passes the keyed check and can uncount more than was
+//! counted; that must not be a panic (or, in ReleaseFast, undefined
+//! behaviour) — the invariant walker finds the drift and poisons the heap.
 
 const std = @import("std");
 const Block = @import("block.zig").Block;
@@ -93,10 +96,10 @@ inline fn countFree(f: *Family, size: u64, comptime sign: enum { in, out }) void
             }
         },
         .out => {
-            f.counters.free_bytes -= size;
+            f.counters.free_bytes -|= size;
             if (soft) {
-                f.counters.soft_frag_blocks -= 1;
-                f.counters.soft_frag_bytes -= size;
+                f.counters.soft_frag_blocks -|= 1;
+                f.counters.soft_frag_bytes -|= size;
             }
         },
     }
@@ -106,7 +109,7 @@ inline fn countFree(f: *Family, size: u64, comptime sign: enum { in, out }) void
 pub fn countLoose(f: *Family, size: u64, comptime sign: enum { in, out }) void {
     switch (sign) {
         .in => f.counters.free_blocks += 1,
-        .out => f.counters.free_blocks -= 1,
+        .out => f.counters.free_blocks -|= 1,
     }
     f.countFree(size, if (sign == .in) .in else .out);
 }
@@ -127,7 +130,7 @@ pub fn addFree(f: *Family, b: *Block) void {
 /// Takes a free block out of the queue and the counts.
 pub fn removeFree(f: *Family, b: *Block) void {
     f.queue.remove(b);
-    f.counters.free_blocks -= 1;
+    f.counters.free_blocks -|= 1;
     f.countFree(b.size(), .out);
 }
 
@@ -165,9 +168,9 @@ pub fn countOccupied(f: *Family, size: u64, requested: u64) void {
 
 /// Uncounts a block that is about to stop being occupied.
 pub fn uncountOccupied(f: *Family, size: u64, requested: u64) void {
-    f.counters.occupied_bytes -= size;
-    f.counters.hard_frag_bytes -= f.hardFrag(size, requested);
-    f.counters.app_bytes -= requested;
+    f.counters.occupied_bytes -|= size;
+    f.counters.hard_frag_bytes -|= f.hardFrag(size, requested);
+    f.counters.app_bytes -|= requested;
 }
 
 /// Adds a page to the family (capacity reserved); the caller seals the page.
@@ -184,8 +187,8 @@ pub fn unlinkPage(f: *Family, p: *Page) ?*Page {
     const i = p.index;
     std.debug.assert(f.pages.items[i] == p);
     _ = f.pages.swapRemove(i);
-    f.counters.pages -= 1;
-    f.counters.bytes_mapped -= p.size;
+    f.counters.pages -|= 1;
+    f.counters.bytes_mapped -|= p.size;
     if (i == f.pages.items.len) return null;
     const moved = f.pages.items[i];
     moved.index = i;

@@ -35,7 +35,12 @@
 //!   reason is kept, and every later call that would read or write the arena
 //!   returns `Poisoned`. Statistics (kept outside the arena) stay readable and
 //!   destroying the heap still gives everything back, because releasing an
-//!   arena follows nothing inside it.
+//!   arena follows nothing inside it. A header written back from its own
+//!   past (a stale write) passes its keyed check: what it claims is compared
+//!   with what the heap keeps outside the arena (page lists, the idle list,
+//!   the arenas' bitmaps), and counters go down saturating, so such a header
+//!   is found — or drifts a statistic until `check` finds it — but never
+//!   followed into a crash.
 //! - **Failure atomicity**: every operation validates and reserves what it
 //!   needs (queue and list capacity, the page itself) before its first
 //!   change, so a failed call leaves the heap exactly as it was.
@@ -107,6 +112,9 @@ pub const Config = struct {
     /// no idle pages (`page_cache` is ignored). Slower; for teaching,
     /// comparison and the classic API.
     exact: bool = false,
+    /// Front caches and size classes (`front.zig`); off in exact mode. Off
+    /// alone (tests of the worst-fit heap): idle pages still work.
+    front: bool = true,
     /// Per-thread caches in front of the lock (`tcache.zig`) on a locked
     /// heap that is not exact. Off: every call takes the lock.
     thread_caches: bool = true,
@@ -141,6 +149,8 @@ mutex: std.Thread.Mutex = .{},
 locked: bool,
 keep_arenas: bool,
 exact: bool,
+/// Front caches and size classes are used (`Config.front`, not exact).
+fronted: bool,
 /// Family id of each size class of untyped memory (0: not registered yet).
 classes: [front.classes.len]u32 = [_]u32{0} ** front.classes.len,
 sys: *const os.Sys,
@@ -197,6 +207,7 @@ pub fn create(config: Config) CreateError!*Heap {
         .locked = config.lock,
         .keep_arenas = config.keep_arenas,
         .exact = config.exact,
+        .fronted = config.front and !config.exact,
         .sys = config.sys,
         .key = @truncate(os.randomSeed(@intFromPtr(mem))),
         .page_size = ps,
@@ -209,7 +220,7 @@ pub fn create(config: Config) CreateError!*Heap {
         tcache.deinit(&h.threads);
         _ = os.unmap(mem, self_size);
     }
-    tcache.init(&h.threads, config.lock and !config.exact and config.thread_caches);
+    tcache.init(&h.threads, config.lock and config.front and !config.exact and config.thread_caches);
     _ = try h.addArena(reserve, false);
     h.next_reserve = reserve * 2;
     _ = h.register("bytes", 1) catch return error.OutOfMemory;
@@ -282,15 +293,13 @@ pub fn trim(h: *Heap) Error!void {
     try front.flushAll(h);
     while (h.idle.items.len > 0) {
         const page = h.idle.items[h.idle.items.len - 1];
-        const f = try h.pageFamily(page);
+        const f = try h.expectIdle(page);
         if (page.isLarge()) {
-            try h.expectBlock(page.first(), page);
             f.countLoose(page.largeSize(), .out);
         } else {
-            try h.expectFree(f, page.first(), page);
             f.removeFree(page.first());
         }
-        h.unidle(page);
+        try h.unidle(page);
         h.releasePage(f, page);
     }
 }
@@ -340,6 +349,31 @@ pub fn pageFamily(h: *Heap, page: *const Page) Error!*Family {
     if (!page.valid(h.key)) return h.poison("page header at 0x{x} fails its integrity check: memory was overwritten", .{page.base()});
     const f = h.family(page.family) orelse return h.poison("page 0x{x} names family {d}, which does not exist", .{ page.base(), page.family });
     if (!f.ownsPage(page)) return h.poison("page 0x{x} is not in the page list of {s}", .{ page.base(), f.name() });
+    // A header restored from the page's earlier life would pass the checks above.
+    if (!h.fitsPlacement(page)) return h.poison("page 0x{x} says {d} bytes, not the room it was placed in", .{ page.base(), page.size });
+    return f;
+}
+
+/// True when a page's size matches its placement: a regular page is one
+/// unit; a large page covers exactly the units its arena placed for it.
+fn fitsPlacement(h: *const Heap, page: *const Page) bool {
+    if (!page.isLarge()) return page.size == h.page_size;
+    const a = h.arenaOf(page.base()) orelse return false;
+    if (page.size <= h.page_size or page.size > a.len) return false;
+    if (a.dedicated) return page.base() == a.base;
+    return a.pageUnits(page.base()) == std.mem.alignForward(usize, @intCast(page.size), h.page_size) / h.page_size;
+}
+
+/// Verifies an idle page before it is reused or returned: its header, its
+/// idle mark, and the one free block that covers it; returns its family.
+fn expectIdle(h: *Heap, page: *Page) Error!*Family {
+    const f = try h.pageFamily(page);
+    const b = page.first();
+    try h.expectBlock(b, page);
+    const whole = if (page.isLarge()) b.size_g == 0 else b.endAddr() == page.end();
+    if (!page.isIdle() or !b.isFree() or !whole)
+        return h.poison("idle page 0x{x} is not marked idle or not empty", .{page.base()});
+    if (!page.isLarge()) try h.expectFree(f, b, page);
     return f;
 }
 
@@ -459,7 +493,7 @@ pub fn registerWith(h: *Heap, name: []const u8, struct_size: u64, class_size: u3
     const f = h.familyById(id);
     f.* = Family.init(id, name, struct_size, Family.alignmentFor(struct_size, id == bytes_family or class_size != 0));
     f.class_size = class_size;
-    if (!h.exact and id != bytes_family) {
+    if (h.fronted and id != bytes_family) {
         f.unit = if (class_size != 0) class_size else front.unitFor(struct_size, f.alignment, h.page_size);
     }
     h.names.putAssumeCapacity(f.name(), id);
@@ -481,8 +515,9 @@ fn addIdle(h: *Heap, page: *Page) bool {
     return true;
 }
 
-fn unidle(h: *Heap, page: *Page) void {
-    const i = std.mem.indexOfScalar(*Page, h.idle.items, page).?;
+fn unidle(h: *Heap, page: *Page) Error!void {
+    const i = std.mem.indexOfScalar(*Page, h.idle.items, page) orelse
+        return h.poison("page 0x{x} is marked idle but is not in the idle list", .{page.base()});
     _ = h.idle.swapRemove(i);
     page.flags &= ~Page.flag_idle;
     page.sealWith(h.key);
@@ -502,8 +537,15 @@ fn idleLarge(h: *const Heap, f: *const Family, bytes: usize) ?*Page {
     return null;
 }
 
-fn reseal(h: *Heap, page: ?*Page) void {
-    if (page) |p| p.sealWith(h.key);
+/// Takes `page` out of `f`'s list. The page that moves into its slot is
+/// resealed only when its header was intact: resealing a damaged one would
+/// make the damage pass every later check.
+fn unlinkPage(h: *Heap, f: *Family, page: *Page) void {
+    const last = f.pages.items[f.pages.items.len - 1];
+    const intact = last.valid(h.key);
+    if (f.unlinkPage(page)) |moved| {
+        if (intact) moved.sealWith(h.key);
+    }
 }
 
 /// Puts a page of `size` bytes in place for `f`: from an arena, its memory
@@ -531,13 +573,12 @@ fn newRegularPage(h: *Heap, f: *Family) Error!*Block {
     const page = if (h.idleRegular()) |p| blk: {
         // Take an idle page from its family (never f's own: f's queue would
         // have served a regular request from it).
-        const owner = try h.pageFamily(p);
-        try h.expectFree(owner, p.first(), p);
+        const owner = try h.expectIdle(p);
         try f.pages.ensureUnusedCapacity(gpa, 1);
+        try h.unidle(p);
         owner.removeFree(p.first());
-        h.unidle(p);
-        owner.counters.total_blocks -= 1;
-        h.reseal(owner.unlinkPage(p));
+        owner.counters.total_blocks -|= 1;
+        h.unlinkPage(owner, p);
         p.family = f.id;
         f.linkPage(p);
         break :blk p;
@@ -554,8 +595,8 @@ fn newRegularPage(h: *Heap, f: *Family) Error!*Block {
 
 /// Takes an empty page out of its family and gives its memory back.
 fn releasePage(h: *Heap, f: *Family, page: *Page) void {
-    f.counters.total_blocks -= 1;
-    h.reseal(f.unlinkPage(page));
+    f.counters.total_blocks -|= 1;
+    h.unlinkPage(f, page);
     h.released[h.released_count % released_len] = .{ .base = page.base(), .end = page.end() };
     h.released_count += 1;
     h.pages_returned += 1;
@@ -581,7 +622,7 @@ fn absorb(h: *Heap, f: *Family, page: *Page, a: *Block, b: *Block) void {
     }
     b.setState(.dead);
     b.sealWith(h.key);
-    f.counters.total_blocks -= 1;
+    f.counters.total_blocks -|= 1;
 }
 
 /// Cuts block `b` down to `need` data bytes when the rest can hold a meta
@@ -649,7 +690,7 @@ pub fn markOccupied(h: *Heap, f: *Family, page: *Page, b: *Block, requested: u64
 
 pub fn unmarkOccupied(h: *Heap, f: *Family, size: u64, requested: u64) void {
     f.uncountOccupied(size, requested);
-    h.app_bytes -= requested;
+    h.app_bytes -|= requested;
 }
 
 /// Bytes for `units` structures of `f`, checked.
@@ -683,7 +724,7 @@ pub fn alloc(h: *Heap, family_id: u32, units: u64, site: u32) Error![*]u8 {
     var f = h.family(family_id) orelse return error.UnknownFamily;
     const bytes = try requestBytes(f, units);
     if (site >= h.sites.count()) return error.InvalidArg;
-    if (!h.exact) {
+    if (h.fronted) {
         if (f.id == bytes_family) if (front.classOf(bytes)) |c| {
             if (front.classes[c] <= Page.capacity(h.page_size)) f = try front.classFamily(h, c);
         };
@@ -725,7 +766,7 @@ pub fn carve(h: *Heap, f: *Family, need: usize) Error!Carved {
         break :blk b;
     };
     if (b.next(page.end())) |n| try h.expectBlock(n, page);
-    if (page.isIdle()) h.unidle(page);
+    if (page.isIdle()) try h.unidle(page);
     // Above the page's dirty mark memory is still the kernel's zero fill:
     // read the mark before the split writes the rest's header past it.
     const clean_from = page.dirtyEnd();
@@ -744,10 +785,9 @@ pub fn carve(h: *Heap, f: *Family, need: usize) Error!Carved {
 /// A large page holding one block of `bytes`.
 fn allocLarge(h: *Heap, f: *Family, bytes: u64, site: u32) Error![*]u8 {
     const page = if (h.idleLarge(f, bytes)) |p| blk: {
-        _ = try h.pageFamily(p);
-        try h.expectBlock(p.first(), p);
+        _ = try h.expectIdle(p);
+        try h.unidle(p);
         f.countLoose(p.largeSize(), .out);
-        h.unidle(p);
         break :blk p;
     } else blk: {
         const raw = std.math.add(usize, @intCast(bytes), Page.header_size + Block.header_size) catch return error.Overflow;
@@ -791,6 +831,7 @@ pub const Found = struct {
 /// memory outside the heap's arenas; poisons the heap when what it reads is
 /// damaged.
 pub fn resolve(h: *Heap, addr: usize) Error!Found {
+    try h.usable();
     const arena = h.arenaOf(addr) orelse return if (h.recentlyReleased(addr)) error.DoubleFree else error.NotOwned;
     if (addr % 8 != 0 or addr - arena.base < Page.header_size + Block.header_size) return h.classify(arena, addr);
     const b = Block.fromData(addr);

@@ -415,7 +415,7 @@ fn classFamily(handle: ?*Heap, bytes: f64) Error!i32 {
     defer leave(h);
     try h.usable();
     const n = try countFromF64(bytes);
-    if (h.exact) return Heap.bytes_family;
+    if (!h.fronted) return Heap.bytes_family;
     const c = front.classOf(n) orelse return Heap.bytes_family;
     if (front.classes[c] > @import("page.zig").Page.capacity(h.page_size)) return Heap.bytes_family;
     return @intCast((try front.classFamily(h, c)).id);

@@ -109,7 +109,7 @@ pub fn classFamily(h: *Heap, c: usize) Error!*Family {
 /// which the slow paths make.
 fn pageOf(h: *Heap, f: *const Family, b: *const Block) Error!*Page {
     const page: *Page = @ptrFromInt(@intFromPtr(b) & ~(h.page_size - 1));
-    if (page.family != f.id or !f.ownsPage(page) or page.isLarge())
+    if (page.family != f.id or !f.ownsPage(page) or page.isLarge() or page.size != h.page_size)
         return h.poison("cached block 0x{x} of {s} is not in a page of its family", .{ b.dataAddr(), f.name() });
     return page;
 }
@@ -129,7 +129,12 @@ pub fn take(h: *Heap, f: *Family, requested: u64, site: u32) Error!?[*]u8 {
     const page = try expectCached(h, f, b);
     _ = f.cache.pop();
     f.countLoose(b.size(), .out);
-    Heap.zeroBelow(b.data(), b.size(), page.dirtyEnd());
+    // A cached block was handed out before, so the page's dirty mark lies
+    // past it; lower is damage (the page header is not verified here, and
+    // raising the mark would reseal the damage as valid).
+    if (page.dirty < b.endAddr() - page.base())
+        return h.poison("page 0x{x} says nothing was written where its cached block 0x{x} lies", .{ page.base(), b.dataAddr() });
+    @memset(b.data()[0..b.size()], 0);
     h.markOccupied(f, page, b, requested, site);
     f.counters.alloc_count += 1;
     return b.data();

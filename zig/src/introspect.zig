@@ -22,11 +22,11 @@ fn addFamily(s: *abi.Stats, f: *const Family) void {
     s.bytes_mapped += c.bytes_mapped;
     s.total_blocks += c.total_blocks;
     s.free_blocks += c.free_blocks;
-    s.occupied_blocks += c.total_blocks - c.free_blocks;
+    s.occupied_blocks += c.total_blocks -| c.free_blocks;
     s.app_bytes += c.app_bytes;
     s.occupied_bytes += c.occupied_bytes;
     s.free_bytes += c.free_bytes;
-    s.header_bytes += c.bytes_mapped - c.occupied_bytes - c.free_bytes;
+    s.header_bytes += c.bytes_mapped -| c.occupied_bytes -| c.free_bytes;
     s.largest_free = @max(s.largest_free, f.queue.maxSize());
     s.hard_frag_bytes += c.hard_frag_bytes;
     s.soft_frag_blocks += c.soft_frag_blocks;
@@ -44,7 +44,9 @@ pub fn stats(h: *const Heap, id: u32) error{UnknownFamily}!abi.Stats {
         for (0..h.family_count) |i| addFamily(&s, h.family(@intCast(i)).?);
         s.peak_app_bytes = h.peak_app_bytes;
         s.cached_pages = h.idle.items.len;
-        for (h.idle.items) |p| s.cached_bytes += p.size;
+        // An idle page's size is in its header, in the arena: count only
+        // intact headers (a damaged one is found by the next call that uses it).
+        for (h.idle.items) |p| s.cached_bytes += if (p.valid(h.key)) p.size else 0;
         s.pages_taken = h.pages_taken;
         s.pages_returned = h.pages_returned;
         s.arenas = h.arena_count;

@@ -35,4 +35,6 @@ test {
     _ = @import("abi.zig");
     _ = @import("c_api.zig");
     _ = @import("fuzz_test.zig");
+    _ = @import("damage_test.zig");
+    _ = @import("corrupt_test.zig");
 }
