@@ -74,21 +74,29 @@ interface Mapped {
  * `bytes`, `base`, `end`) and every arena through `locate`. Fields change
  * when the heap closes (the window becomes empty); readers take them from
  * the object on each use.
+ *
+ * The public fields are `declare`d: the constructor gives each its first
+ * value. A plain TypeScript field declaration would first define it as
+ * `undefined`, and V8 would then keep `base` and `end` as tagged values
+ * and forget that `view` is a DataView. Every field accessor reads them on
+ * each call: updating 2 fields and reading 2 of 100k records took 5.7 ns
+ * per record against 4.7 with the class accessors of the time, 5.1 against
+ * 2.1 with the closures of `accessors.ts`.
  */
 export class ArenaMemory {
   /** The first arena's DataView (offset 0 is `base`). */
-  view: DataView;
+  declare view: DataView;
   /** The first arena's bytes. */
-  bytes: Uint8Array;
+  declare bytes: Uint8Array;
   /** The first arena's 32-bit words (meta blocks are read through them). */
-  words: Uint32Array;
+  declare words: Uint32Array;
   /** Address of the first arena. */
-  base: number;
+  declare base: number;
   /** End of the first arena (`base` when the heap is closed). */
-  end: number;
+  declare end: number;
   /** Key of the keyed checks. */
-  readonly key: number;
-  readonly pageSize: number;
+  declare readonly key: number;
+  declare readonly pageSize: number;
   readonly #handle: () => Deno.PointerObject;
   readonly #lives: ArenaLife[] = [];
   #mapped: Mapped[] = [];
