@@ -19,7 +19,10 @@
  *   base). Before it, accessors of other layouts over other memories (other
  *   offsets, a second heap, an ArrayBuffer) run the same types: all
  *   accessors of a type share their code, and V8 its type feedback, so a
- *   bench with one layout alone would measure a case no program has.
+ *   bench with one layout alone would measure a case no program has. Each
+ *   peer is a loop function of its own that the benches call through one
+ *   megamorphic site (as in layout_bench.ts): V8 compiles each as a function
+ *   a program calls again and again.
  * - `… after an out-of-window access` (last: what it sets up cannot be
  *   undone in the process): the same loop once accessors of the same types
  *   have read and written blocks beyond a heap's first arena, the case the
@@ -233,11 +236,10 @@ function touch(addresses: Float64Array, n: number, u: NumberField, f: NumberFiel
 }
 
 /**
- * The live records, allocated once; before them, accessors of other layouts (the same types
- * at other offsets, in a second heap and over an ArrayBuffer) run through `touch`.
+ * The live records; before them, accessors of other layouts (the same types at other offsets,
+ * in a second heap and over an ArrayBuffer) run through `touch`.
  */
 function allocateLive(): void {
-  if (live[0] !== 0) return;
   const other = new Heap();
   const specs = [
     { n: "u32", x: "f64" },
@@ -266,79 +268,87 @@ function allocateLive(): void {
   for (let i = 0; i < LIVE; i++) live[i] = heap.alloc(emp);
 }
 
-bench({
-  name: "one ArrayBuffer, fixed offsets",
-  group: fieldsGroup,
-  baseline: true,
-  fn(): void {
-    const v = bigView;
-    let sum = 0;
-    for (let i = 0; i < LIVE; i++) {
-      const o = i * SIZE;
-      v.setUint32(o + ID, v.getUint32(o + ID, true) + 1, true);
-      v.setFloat64(o + SALARY, v.getFloat64(o + SALARY, true) + 0.5, true);
-      sum += v.getUint32(o + ID, true) + v.getFloat64(o + SALARY, true);
-    }
-    sink.sum += sum;
-  },
-});
+/** The same loop over one ArrayBuffer at fixed offsets. */
+function fixedLoop(n: number): number {
+  const v = bigView;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * SIZE;
+    v.setUint32(o + ID, v.getUint32(o + ID, true) + 1, true);
+    v.setFloat64(o + SALARY, v.getFloat64(o + SALARY, true) + 0.5, true);
+    sum += v.getUint32(o + ID, true) + v.getFloat64(o + SALARY, true);
+  }
+  return sum;
+}
 
-bench({
-  name: "JS objects",
-  group: fieldsGroup,
-  fn(): void {
-    let sum = 0;
-    for (let i = 0; i < LIVE; i++) {
-      const o = objects[i];
-      o.id = (o.id + 1) >>> 0;
-      o.salary += 0.5;
-      sum += o.id + o.salary;
-    }
-    sink.sum += sum;
-  },
-});
+function objectLoop(n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const o = objects[i];
+    o.id = (o.id + 1) >>> 0;
+    o.salary += 0.5;
+    sum += o.id + o.salary;
+  }
+  return sum;
+}
 
-bench({
-  name: "lmm field accessors",
-  group: fieldsGroup,
-  setup: allocateLive,
-  fn(): void {
-    let sum = 0;
-    for (let i = 0; i < LIVE; i++) {
-      const a = live[i];
-      id.set(a, (id.get(a) + 1) >>> 0);
-      salary.set(a, salary.get(a) + 0.5);
-      sum += id.get(a) + salary.get(a);
-    }
-    sink.sum += sum;
-  },
-});
+function accessorLoop(n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const a = live[i];
+    id.set(a, (id.get(a) + 1) >>> 0);
+    salary.set(a, salary.get(a) + 0.5);
+    sum += id.get(a) + salary.get(a);
+  }
+  return sum;
+}
 
-bench({
-  name: "lmm field accessors through a helper shared by layouts",
-  group: fieldsGroup,
-  setup: allocateLive,
-  fn(): void {
-    sink.sum += touch(live, LIVE, id, salary);
-  },
-});
+function helperLoop(n: number): number {
+  return touch(live, n, id, salary);
+}
 
-bench({
-  name: "lmm heap.memory (DataView, address − base)",
-  group: fieldsGroup,
-  setup: allocateLive,
-  fn(): void {
-    const { view, base } = heap.memory;
-    let sum = 0;
-    for (let i = 0; i < LIVE; i++) {
-      const o = live[i] - base;
-      view.setUint32(o + ID, (view.getUint32(o + ID, true) + 1) >>> 0, true);
-      view.setFloat64(o + SALARY, view.getFloat64(o + SALARY, true) + 0.5, true);
-      sum += view.getUint32(o + ID, true) + view.getFloat64(o + SALARY, true);
-    }
-    sink.sum += sum;
-  },
-});
+function memoryLoop(n: number): number {
+  const { view, base } = heap.memory;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const o = live[i] - base;
+    view.setUint32(o + ID, (view.getUint32(o + ID, true) + 1) >>> 0, true);
+    view.setFloat64(o + SALARY, view.getFloat64(o + SALARY, true) + 0.5, true);
+    sum += view.getUint32(o + ID, true) + view.getFloat64(o + SALARY, true);
+  }
+  return sum;
+}
+
+/**
+ * Runs one loop. Called with every loop before any bench starts, this call site is
+ * megamorphic: V8 inlines no loop into its caller and compiles each on its own, as a function
+ * a program calls again and again (layout_bench.ts measured loops inlined into the harness
+ * several times slower).
+ */
+function run(loop: (n: number) => number, n: number): number {
+  return loop(n);
+}
+allocateLive();
+for (const loop of [fixedLoop, objectLoop, accessorLoop, helperLoop, memoryLoop]) run(loop, 1);
+
+for (
+  const [k, [name, loop]] of ([
+    ["one ArrayBuffer, fixed offsets", fixedLoop],
+    ["JS objects", objectLoop],
+    ["lmm field accessors", accessorLoop],
+    ["lmm field accessors through a helper shared by layouts", helperLoop],
+    ["lmm heap.memory (DataView, address − base)", memoryLoop],
+  ] as const).entries()
+) {
+  bench({
+    name,
+    group: fieldsGroup,
+    baseline: k === 0,
+    fn(): void {
+      sink.sum += run(loop, LIVE);
+    },
+  });
+}
 
 // ── last: after accessors went out of their window ───────────────────────────
 
@@ -350,7 +360,6 @@ const afterGroup = `fields of 100k live records after an out-of-window access (�
  * the block. V8 then compiles every accessor of those types differently, in the whole process.
  */
 function outOfWindow(): void {
-  allocateLive();
   const small = new Heap({ reserve: 1 << 20, pageCache: 0 });
   const far = small.register("emp_t", SPEC);
   for (let i = 0; i < 40; i++) small.allocBytes(60_000); // 40 pages of 64 KiB: past 1 MiB
@@ -369,21 +378,28 @@ function outOfWindow(): void {
   }
 }
 
+/**
+ * `accessorLoop` again, as a function of its own: V8 compiles it after `outOfWindow` ran (the
+ * first one was compiled before, and compiled code does not change with the feedback).
+ */
+function accessorLoopAfter(n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const a = live[i];
+    id.set(a, (id.get(a) + 1) >>> 0);
+    salary.set(a, salary.get(a) + 0.5);
+    sum += id.get(a) + salary.get(a);
+  }
+  return sum;
+}
+
 bench({
   name: "one ArrayBuffer, fixed offsets",
   group: afterGroup,
   baseline: true,
   setup: outOfWindow,
   fn(): void {
-    const v = bigView;
-    let sum = 0;
-    for (let i = 0; i < LIVE; i++) {
-      const o = i * SIZE;
-      v.setUint32(o + ID, v.getUint32(o + ID, true) + 1, true);
-      v.setFloat64(o + SALARY, v.getFloat64(o + SALARY, true) + 0.5, true);
-      sum += v.getUint32(o + ID, true) + v.getFloat64(o + SALARY, true);
-    }
-    sink.sum += sum;
+    sink.sum += run(fixedLoop, LIVE);
   },
 });
 
@@ -391,13 +407,6 @@ bench({
   name: "lmm field accessors",
   group: afterGroup,
   fn(): void {
-    let sum = 0;
-    for (let i = 0; i < LIVE; i++) {
-      const a = live[i];
-      id.set(a, (id.get(a) + 1) >>> 0);
-      salary.set(a, salary.get(a) + 0.5);
-      sum += id.get(a) + salary.get(a);
-    }
-    sink.sum += sum;
+    sink.sum += run(accessorLoopAfter, LIVE);
   },
 });
