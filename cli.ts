@@ -8,7 +8,7 @@
  * the library embedded (`deno task compile`).
  *
  * This entry only routes: it parses the command line, calls the command
- * (one file per command in `cli/`), turns errors into one line on stderr and
+ * (one file per command in `cli/commands/`), turns errors into one line on stderr and
  * is the only place that calls `Deno.exit`. `lmm --help` lists the exit
  * statuses.
  *
@@ -20,9 +20,9 @@ import { demoCommand, parseDemoArgs } from "./cli/demo.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_SIGNAL_BASE, EXIT_USAGE } from "./cli/exit_codes.ts";
 import { mainHelp, parseCommandLine, versionLine } from "./cli/lmm.ts";
 import { OutputError } from "./cli/output.ts";
-import { parseReportArgs, reportCommand } from "./cli/report.ts";
+import { parseReportArgs, reportCommand } from "./cli/commands/report.ts";
+import { parseRunArgs, runCommand } from "./cli/commands/run.ts";
 import { ReportError } from "./cli/report_file.ts";
-import { parseRunArgs, runCommand } from "./cli/run.ts";
 import { LmmError } from "./ffi/errors.ts";
 
 /**

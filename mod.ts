@@ -17,8 +17,12 @@
  * and checking its SHA-256. `LMM_LIB` names a library of your own instead;
  * inside the repository the first `new Heap()` opens the build. Run with
  * `--allow-ffi`, plus `--allow-env`, `--allow-read`, `--allow-write` (the
- * cache) and `--allow-net=jsr.io` (the first fetch). When `LMM_REPORT` names
- * a file, the report of every open heap is written there at exit.
+ * cache) and `--allow-net=jsr.io` (the first fetch). When `LMM_REPORT`
+ * names a file (`lmm run` sets it), every heap's live blocks are appended
+ * there — a heap closed or collected with live blocks at once, the open ones
+ * when the program ends or gets SIGINT/SIGTERM — with the allocation stacks
+ * of a byte-weighted sample of them. In tests, {@linkcode assertNoLeaks} and
+ * {@linkcode leakCheck} fail on leaks.
  *
  * The classic Linux Memory Manager API (`xcalloc`, `xfree`, `mmPrint*`) is
  * its own module: `@lmm/lmm/seed`. The `lmm` command is `@lmm/lmm/cli`.
@@ -105,14 +109,42 @@ export {
 } from "./ffi/native/loader.ts";
 export { report, writeReport } from "./ffi/report.ts";
 export {
+  assertNoLeaks,
+  type LeakAssertOptions,
+  leakCheck,
+  LeakError,
+} from "./ffi/report/assert.ts";
+export {
   type BlockReport,
+  type BlockTuple,
+  type EndRecord,
+  EXAMPLES_PER_SITE,
   type FamilyReport,
+  type FamilyStats,
+  type FragmentationReport,
+  type HeapRecord,
   type HeapReport,
+  type HeapState,
+  type LeakKind,
+  type LeaksRecord,
   type LeaksReport,
   type PageReport,
+  type PagesRecord,
+  type PartReason,
+  type PartRecord,
+  type ProgramInfo,
   type Report,
   REPORT_SCHEMA,
   REPORT_VERSION,
+  type ReportRecord,
+  type SiteLeak,
+  type SiteMode,
+  type SiteSettings,
+  type StackFrame,
+  type StackRecord,
   type StatsFields,
+  type Tally,
+  type TimelineRecord,
   type TotalsReport,
+  type TotalsStats,
 } from "./ffi/report_types.ts";

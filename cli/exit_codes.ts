@@ -14,7 +14,7 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** Usage error, or the report given is missing, unreadable, not a report or of another version. */
 export const EXIT_USAGE = 2;
-/** `run --fail-on-leak`: the program exited 0 and its report lists live blocks. */
+/** `run --fail-on-leak`: the program exited 0 and its report lists live blocks (unless `--leak-exit-code`). */
 export const EXIT_LEAKS = 3;
 /** `run`: the program exited 0 but wrote no readable report. */
 export const EXIT_NO_REPORT = 4;
@@ -30,7 +30,8 @@ export const EXIT_HELP = `Exit status:
   0    success
   1    lmm failed (an output file could not be written, the library could not be loaded)
   2    usage error, or the report file is missing, unreadable, not a report or of another version
-  3    run --fail-on-leak: the program exited 0 but left live blocks (leaks)
+  3    run --fail-on-leak: the program exited 0 but left live blocks (leaks);
+       --leak-exit-code N picks another code
   4    run: the program exited 0 but wrote no readable report
   126  run: the command could not be executed
   127  run: the command was not found

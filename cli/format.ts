@@ -47,10 +47,11 @@ export function formatPercent(ratio: number): string {
  *
  * @param count The count.
  * @param noun The singular noun ("block").
+ * @param nouns The plural when it is not the noun + "s" ("families").
  * @returns For example "1 block" or "3 blocks".
  */
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+export function plural(count: number, noun: string, nouns: string = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
 }
 
 /**

@@ -22,8 +22,9 @@ Usage: lmm <command> [options]
 Commands:
   demo     the classic walkthrough: register emp_t and student_t, allocate,
            free, print memory and block usage after each step
-  run      run a program under LMM and report its heaps, leaks and
-           fragmentation when it exits: lmm run -- deno run -A app.ts
+  run      run a program under LMM and report its heaps, leaks (with their
+           allocation stacks) and fragmentation when it ends:
+           lmm run -- deno run -A app.ts
   report   render a saved report as text, JSON or an HTML heap map
 
 Options:
@@ -36,6 +37,7 @@ Environment:
                  the one the package carries for this platform, copied into the cache)
   LMM_CACHE_DIR  that cache (default ~/.cache/lmm/lib)
   LMM_REPORT     set by lmm run for the program: where its report is written
+  LMM_SITES      set by lmm run for the program: how allocation stacks are recorded
 
 ${EXIT_HELP}`;
 

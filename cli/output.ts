@@ -1,16 +1,20 @@
 /**
- * Where a rendered report goes: text or JSON on standard output, HTML into a
- * file (written whole or not at all). Shared by `lmm run` and `lmm report`.
+ * Where a rendered report goes: text on standard output, the JSON Lines
+ * records on standard output (copied as they are read), HTML into a file
+ * (written whole or not at all). Shared by `lmm run` and `lmm report`.
  *
  * @module
  */
 
 import { dirname } from "node:path";
-import type { Report } from "../ffi/report_types.ts";
+import type { ReportRecord } from "../ffi/report_types.ts";
+import { LineWriter } from "../ffi/report/stream.ts";
 import { paletteFor } from "./color.ts";
 import { formatBytes, plural } from "./format.ts";
-import { blockCount, renderHtml } from "./render_html.ts";
-import { renderText } from "./render_text.ts";
+import { ModelBuilder, type ReportModel } from "./model.ts";
+import { renderHtml } from "./render/html.ts";
+import { renderText } from "./render/text.ts";
+import { readReportFile, type RecordSink } from "./report_file.ts";
 
 /** The output a command was asked for. */
 export type Output =
@@ -41,38 +45,73 @@ export function outputFrom(
   return { format: values.json ? "json" : "text" };
 }
 
+/** A sink that builds the model and, for JSON output, copies each line to stdout. */
+class ReadSink implements RecordSink {
+  readonly builder = new ModelBuilder();
+  readonly #copy: LineWriter | null;
+
+  constructor(copy: boolean) {
+    this.#copy = copy ? new LineWriter(Deno.stdout) : null;
+  }
+
+  record(record: ReportRecord, line: string): void {
+    this.builder.record(record);
+    this.#copy?.line(line);
+  }
+
+  truncated(): void {
+    this.builder.truncated();
+  }
+
+  flush(): void {
+    this.#copy?.flush();
+  }
+}
+
 /**
- * Renders `report` to its output. HTML is written to a temporary file beside
- * the target and renamed into place, so a failure leaves nothing behind; one
- * line on stderr says what was written.
+ * Reads a report file and renders it: JSON lines are copied to stdout as
+ * they are read; text and HTML are rendered from the merged model.
  *
- * @param report The report.
+ * @param path The report file (`-`: stdin).
  * @param output Where it goes.
+ * @param top Heaps, families and stacks shown per kind in text.
+ * @returns The merged model (for exit statuses).
+ * @throws {ReportError} When the file is not a usable report.
  * @throws {OutputError} When the HTML file cannot be written.
  */
-export async function writeReport(
-  report: Report,
+export async function renderReportFile(
+  path: string,
   output: Output,
-): Promise<void> {
+  top?: number,
+): Promise<ReportModel> {
+  const sink = new ReadSink(output.format === "json");
+  try {
+    await readReportFile(path, sink);
+  } finally {
+    sink.flush();
+  }
+  const model = sink.builder.finish();
   switch (output.format) {
-    case "text":
-      await writeAll(Deno.stdout, renderText(report, paletteFor(Deno.stdout)));
-      return;
     case "json":
-      await writeAll(Deno.stdout, JSON.stringify(report, null, 2) + "\n");
-      return;
+      for (const warning of model.warnings) console.error(`lmm: note: ${warning}`);
+      break;
+    case "text":
+      await writeAll(Deno.stdout, renderText(model, { color: paletteFor(Deno.stdout), top }));
+      break;
     case "html": {
-      const html = renderHtml(report);
+      const html = renderHtml(model);
       await writeFileAtomic(output.path, html);
-      const pages = report.heaps.reduce((n, h) => n + h.pages.length, 0);
+      const pages = model.heaps.reduce((n, h) => n + h.pages.count, 0);
+      const blocks = model.heaps.reduce((n, h) => n + h.blockCount, 0);
       console.error(
-        `lmm: wrote ${output.path} (${formatBytes(html.length)}: ${
-          plural(report.heaps.length, "heap")
-        }, ${plural(pages, "page")}, ${plural(blockCount(report), "block")})`,
+        `lmm: wrote ${output.path} (${formatBytes(new TextEncoder().encode(html).length)}: ${
+          plural(model.heaps.length, "heap")
+        }, ${plural(pages, "page")}, ${plural(blocks, "block")})`,
       );
-      return;
+      break;
     }
   }
+  return model;
 }
 
 /**

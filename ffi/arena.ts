@@ -18,10 +18,13 @@ import { hex, LmmError, Status } from "./errors.ts";
 import {
   ArenaInfo,
   HeapInfo,
+  HELD_BIT,
   MAX_ARENAS,
   META_BLOCK_SIZE,
   PAGE_HEADER_SIZE,
   PAGE_REQUESTED_OFFSET,
+  SITE_LIMIT,
+  STATE_CACHED,
   STATE_OCCUPIED,
 } from "./native/abi.ts";
 import type { LmmSymbols } from "./native/symbols.ts";
@@ -37,7 +40,7 @@ export interface Window {
 }
 
 /** One arena and what unmapping it waits for. */
-interface ArenaLife {
+export interface ArenaLife {
   readonly base: number;
   readonly len: number;
   /** Its `ArrayBuffer` was made and is still reachable. */
@@ -66,7 +69,8 @@ interface Mapped {
   readonly end: number;
   readonly view: DataView;
   readonly bytes: Uint8Array;
-  readonly words: Uint32Array;
+  readonly words: Int32Array;
+  readonly f64: Float64Array;
 }
 
 /**
@@ -88,44 +92,55 @@ export class ArenaMemory {
   declare view: DataView;
   /** The first arena's bytes. */
   declare bytes: Uint8Array;
-  /** The first arena's 32-bit words (meta blocks are read through them). */
-  declare words: Uint32Array;
+  /**
+   * The first arena's 32-bit words, signed (meta blocks are read through
+   * them; int32 values keep V8's bitwise operations in 32-bit registers).
+   */
+  declare words: Int32Array;
+  /** The first arena's 64-bit words (the TypeScript tier zeroes blocks with them). */
+  declare f64: Float64Array;
   /** Address of the first arena. */
   declare base: number;
   /** End of the first arena (`base` when the heap is closed). */
   declare end: number;
-  /** Key of the keyed checks. */
+  /** Key of the keyed checks (as an int32). */
   declare readonly key: number;
+  /** `base / 8` modulo 2^32, as an int32: granule of an offset is `baseG + (off >>> 3)`. */
+  declare baseG: number;
   declare readonly pageSize: number;
-  readonly #handle: () => Deno.PointerObject;
+  readonly #handle: Deno.PointerObject;
+  #closed = false;
   readonly #lives: ArenaLife[] = [];
   #mapped: Mapped[] = [];
 
   /**
-   * Maps the arenas of a heap made with `LMM_HEAP_KEEP_ARENAS`.
+   * Maps the arenas of a heap made with `LMM_HEAP_KEEP_ARENAS`. Holds the
+   * handle, never the `Heap` (a finalizer's held value reaches this object).
    *
    * @param symbols The library.
-   * @param handle Gives the heap's handle (throws CLOSED once it is closed).
+   * @param handle The heap's handle.
    */
-  constructor(symbols: LmmSymbols, handle: () => Deno.PointerObject) {
+  constructor(symbols: LmmSymbols, handle: Deno.PointerObject) {
     S = symbols;
     this.#handle = handle;
     const info = new Uint8Array(HeapInfo.SIZE);
     const iv = new DataView(info.buffer);
     iv.setUint32(HeapInfo.size, HeapInfo.SIZE, true);
-    const status = S.lmm_heap_info(handle(), info);
+    const status = S.lmm_heap_info(handle, info);
     if (status !== 0) {
       throw new LmmError("BAD_HANDLE", `lmm_heap_info: status ${status}`, { status });
     }
-    this.key = iv.getUint32(HeapInfo.key, true);
+    this.key = iv.getInt32(HeapInfo.key, true);
     this.pageSize = iv.getUint32(HeapInfo.page_size, true);
     this.#refresh();
     const first = this.#mapped[0];
     this.view = first.view;
     this.bytes = first.bytes;
     this.words = first.words;
+    this.f64 = first.f64;
     this.base = first.base;
     this.end = first.end;
+    this.baseG = ((first.base / 8) >>> 0) | 0;
   }
 
   /** Arena records for the heap's finalizer (no reference to this object). */
@@ -138,7 +153,7 @@ export class ArenaMemory {
     const records = new Uint8Array(ArenaInfo.SIZE * MAX_ARENAS);
     const count = new BigUint64Array(1);
     const status = S.lmm_heap_arenas(
-      this.#handle(),
+      this.#handle,
       records,
       BigInt(MAX_ARENAS),
       new Uint8Array(count.buffer),
@@ -163,7 +178,8 @@ export class ArenaMemory {
         end: base + len,
         view: new DataView(buffer),
         bytes: new Uint8Array(buffer),
-        words: new Uint32Array(buffer),
+        words: new Int32Array(buffer),
+        f64: new Float64Array(buffer),
       });
     }
   }
@@ -186,12 +202,16 @@ export class ArenaMemory {
    */
   locate(address: number, size: number): Window {
     let m = this.#find(address, size);
-    if (m === undefined && this.end !== this.base) {
+    if (m === undefined && !this.#closed) {
       this.#refresh();
       m = this.#find(address, size);
     }
     if (m === undefined) {
-      if (this.end === this.base) this.#handle(); // throws CLOSED
+      if (this.#closed) {
+        throw new LmmError("CLOSED", `${hex(address)}: the heap is closed`, {
+          status: Status.DESTROYED,
+        });
+      }
       throw new LmmError(
         "NOT_OWNED",
         `${hex(address)}+${size}: outside the heap's memory`,
@@ -209,28 +229,40 @@ export class ArenaMemory {
   requested(address: number): number {
     let words = this.words;
     let off = address - this.base;
-    if (!(off >= 64 && address + 16 <= this.end)) {
+    let g = 0;
+    if (off >= 64 && address + 16 <= this.end) {
+      g = (this.baseG + (off >>> 3)) | 0;
+    } else {
       let m = this.#find(address - 64, 64);
-      if (m === undefined && this.end !== this.base) {
+      if (m === undefined && !this.#closed) {
         this.#refresh(); // an arena reserved since the last look?
         m = this.#find(address - 64, 64);
       }
       if (m === undefined) return -1;
       words = m.words;
       off = address - m.base;
+      g = ((address / 8) >>> 0) | 0;
     }
     if (off % 8 !== 0) return -1;
     const i = (off - 16) / 4;
     const w0 = words[i];
     const w1 = words[i + 1];
     const w2 = words[i + 2];
-    if (w1 >>> 27 !== STATE_OCCUPIED << 2) return -1;
-    if (seal(this.key, address - 16, w0, w1, w2) !== words[i + 3]) return -1;
+    const state = w1 >>> 27;
+    // The meta block is 16 bytes (2 granules) before the data.
+    if (state === STATE_OCCUPIED << 2) {
+      if (sealGranule(this.key, (g - 2) | 0, w0, w1, w2) !== words[i + 3]) return -1;
+    } else if (state === STATE_CACHED << 2 && (w2 & HELD_BIT) !== 0) {
+      // Handed out by the TypeScript tier: its held bit and slack are not sealed.
+      if (sealGranule(this.key, (g - 2) | 0, w0, w1, w2 & (SITE_LIMIT - 1)) !== words[i + 3]) {
+        return -1;
+      }
+    } else return -1;
     if (w0 !== 0) return w0 * 8 - (w2 >>> 22);
     // The one block of a large page: its page header, right before the meta
     // block, holds the requested bytes.
     const p = (off - META_BLOCK_SIZE - PAGE_HEADER_SIZE + PAGE_REQUESTED_OFFSET) / 4;
-    return words[p] + words[p + 1] * 0x1_0000_0000;
+    return (words[p] >>> 0) + (words[p + 1] >>> 0) * 0x1_0000_0000;
   }
 
   /**
@@ -239,10 +271,12 @@ export class ArenaMemory {
    * unreachable already.
    */
   release(): void {
+    this.#closed = true;
     // Empty windows: every access goes to `locate`, which throws CLOSED.
     this.view = new DataView(new ArrayBuffer(0));
     this.bytes = new Uint8Array(0);
-    this.words = new Uint32Array(0);
+    this.words = new Int32Array(0);
+    this.f64 = new Float64Array(0);
     this.end = this.base;
     this.#mapped = [];
     releaseArenas(this.#lives);
@@ -262,7 +296,18 @@ export function releaseArenas(lives: ArenaLife[]): void {
  * computes it (`zig/src/seal.zig`).
  */
 export function seal(key: number, at: number, w0: number, w1: number, w2: number): number {
-  let h = (key ^ (at / 8)) >>> 0;
+  return sealGranule(key | 0, ((at / 8) >>> 0) | 0, w0 | 0, w1 | 0, w2 | 0) >>> 0;
+}
+
+/**
+ * `seal` with the address given as its granule index modulo 2^32 (`at / 8`)
+ * and every value as an int32, returning an int32: the form the hot paths
+ * use (with an `Int32Array`), so that V8 keeps every step in 32-bit
+ * registers — a 47-bit address, or a word above 2^31 read from a
+ * `Uint32Array`, in a bitwise operation makes it deoptimise.
+ */
+export function sealGranule(key: number, g: number, w0: number, w1: number, w2: number): number {
+  let h = key ^ g;
   let x = Math.imul(h ^ w0, 0x9E3779B1);
   h = x ^ (x >>> 15);
   x = Math.imul(h ^ w1, 0x9E3779B1);
@@ -271,5 +316,5 @@ export function seal(key: number, at: number, w0: number, w1: number, w2: number
   h = x ^ (x >>> 15);
   h ^= h >>> 13;
   h = Math.imul(h, 0x85EBCA6B);
-  return (h ^ (h >>> 16)) >>> 0;
+  return h ^ (h >>> 16);
 }

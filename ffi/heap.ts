@@ -14,7 +14,7 @@
  * | `realloc`              | O(log n) + copy when the block moves        |
  * | `sizeOf`, `bytes`, `view` | O(1), no FFI call: the meta block is read and verified in TypeScript |
  * | `familyOf`, `blockInfo` | O(1), one FFI call                        |
- * | `alloc` + `trackSites` | + a stack capture (µs)                      |
+ * | `alloc` + `trackSites` | + a stack capture (~2 µs) when recorded     |
  * | `stats`, `blocks`, `leaks`, `check`, `report` | O(blocks)            |
  *
  * @module
@@ -22,7 +22,6 @@
 
 import { hex, LmmError, Status, statusCode, statusMessage, unwrap } from "./errors.ts";
 import {
-  ABI_VERSION,
   ALL_FAMILIES,
   BLOCK_FREE,
   BlockInfo as BlockInfoLayout,
@@ -33,15 +32,17 @@ import {
   DEFAULT_PAGE_SIZE,
   DEFAULT_RESERVE,
   FamilyInfo,
+  HEAP_EXACT,
   HEAP_KEEP_ARENAS,
   HEAP_NO_LOCK,
   MAX_BYTES,
+  MAX_CLASS,
   PageInfo,
   Stats,
-  WALK_LIVE_ONLY,
 } from "./native/abi.ts";
 import { lib } from "./native/loader.ts";
-import { ArenaMemory, releaseArenas, type Window } from "./arena.ts";
+import { type ArenaLife, ArenaMemory, releaseArenas, type Window } from "./arena.ts";
+import { FrontCache } from "./cache.ts";
 import { bindLayout, type BoundLayout } from "./accessors.ts";
 import {
   type CDeclarationOptions,
@@ -50,11 +51,18 @@ import {
   type LayoutSpec,
   type LayoutValue,
 } from "./layout.ts";
-import { addHeap, openHeaps, removeHeap } from "./registry.ts";
-import { armExitReport, buildReport } from "./report.ts";
-import type { FamilyReport, LeaksReport, Report, TotalsReport } from "./report_types.ts";
-import { listRecords, type RawStats, STATS_U64, statsFields, u64 } from "./records.ts";
-import { callerSite } from "./sites.ts";
+import { type HeapEntry, openHeaps } from "./registry.ts";
+import {
+  heapClosing,
+  heapCollected,
+  heapLeaks,
+  heapOpened,
+  planHeap,
+  singleHeapReport,
+} from "./report/process.ts";
+import type { FamilyStats, LeaksReport, Report, TotalsStats } from "./report_types.ts";
+import { listRecords, type RawStats, readStats, statsFields, u64 } from "./records.ts";
+import { frameSite, type SiteMode, type SiteTracker, stackFrames } from "./sites.ts";
 import type { LmmSymbols } from "./native/symbols.ts";
 import { closedError, encodeName, errorOf, isAddress, unitsError } from "./validate.ts";
 
@@ -82,8 +90,28 @@ export interface HeapOptions {
    * Every address of the first arena is in `heap.memory`.
    */
   reserve?: number;
-  /** Record the `file:line` that allocated each block, for `leaks()` (slow: a stack capture per alloc). */
-  trackSites?: boolean;
+  /**
+   * The classic heap, block for block: no caches in front of worst fit, no
+   * size classes for untyped memory, no idle pages (`pageCache` is
+   * ignored). Slower; for teaching, comparison and the classic API. Default
+   * false: freed blocks of a family's size are reused at once (in TypeScript,
+   * without a native call) and untyped requests up to 4 KiB share pages with
+   * requests of their size class.
+   */
+  exact?: boolean;
+  /**
+   * Record the call stack that allocated each block, for `leaks()` and
+   * reports: `true` or `"all"` every allocation (a few µs each), `"sample"`
+   * a byte-weighted sample (a block of `s` bytes with probability
+   * 1 − e^(−s/sampleInterval)), `false` or `"none"` none. Unset: as
+   * `LMM_SITES` says (`lmm run --sites`), else `"sample"` when `LMM_REPORT`
+   * is set, else none.
+   */
+  trackSites?: boolean | SiteMode;
+  /** Frames per recorded stack, 1–64 (default 8); LMM's own frames are not counted. */
+  stackDepth?: number;
+  /** `"sample"` mode: mean bytes allocated between two recorded stacks (default 64 KiB). */
+  sampleInterval?: number;
   /** A label shown in reports. */
   label?: string;
 }
@@ -182,7 +210,7 @@ export interface HeapBlock {
  * heap.allocBytes(32);
  * const [page] = heap.blocks();
  * assert.equal(page.size, 4096);
- * assert.equal(page.family.name, "bytes");
+ * assert.equal(page.family.name, "bytes/32"); // untyped requests share pages of their size class
  * assert.equal(page.blocks.length, 2); // the block and the free rest
  * ```
  */
@@ -221,9 +249,9 @@ export interface HeapPage {
  */
 export interface HeapStats {
   /** Totals of the whole heap. */
-  totals: TotalsReport;
+  totals: TotalsStats;
   /** Per family, in id order ("bytes" first). */
-  families: FamilyReport[];
+  families: FamilyStats[];
 }
 
 const CHECK_MESSAGE_CAP = 512;
@@ -231,16 +259,47 @@ const CHECK_MESSAGE_CAP = 512;
 let nextHeapId = 1;
 let S: LmmSymbols;
 
-/** Heap handles still to destroy when their `Heap` is garbage collected. */
+/**
+ * Heaps to destroy when their `Heap` is garbage collected: their live
+ * blocks are reported first (the held value reaches the handle and the
+ * arenas, never the `Heap`); the arenas go once no view reaches them.
+ */
 const finalizer = new FinalizationRegistry<
-  { handle: Deno.PointerObject; id: number; arenas: Parameters<typeof releaseArenas>[0] }
+  { entry: HeapEntry; arenas: ArenaLife[]; front: FrontCache | null }
 >(
-  ({ handle, id, arenas }) => {
-    removeHeap(id);
-    S.lmm_heap_release(handle);
+  ({ entry, arenas, front }) => {
+    try {
+      front?.settle(); // the statistics the report reads include what the cache did
+    } catch {
+      // a poisoned heap: reported as it is
+    }
+    heapCollected(entry);
+    S.lmm_heap_release(entry.handle);
     releaseArenas(arenas);
   },
 );
+
+/**
+ * What makes a heap's figures exact and coalesced before they are read: the
+ * TypeScript tier settles and gives its blocks back, the engine's front
+ * caches give theirs back to worst fit. A poisoned heap is left as it is
+ * (its readers say so). Holds the handle and the cache, never the `Heap`.
+ */
+function quiescer(front: FrontCache | null, handle: Deno.PointerObject): () => void {
+  if (front === null) return () => {};
+  return (): void => {
+    try {
+      front.flush();
+    } catch (e) {
+      if (e instanceof LmmError && (e.code === "POISONED" || e.code === "CORRUPTED")) return;
+      throw e;
+    }
+    const status = S.lmm_front_flush(handle);
+    if (status !== 0 && status !== Status.POISONED && status !== Status.CORRUPTED) {
+      unwrap(status, "lmm_front_flush");
+    }
+  };
+}
 
 /**
  * The memory of a heap's first arena, for code that reads and writes it
@@ -291,24 +350,25 @@ export class Heap {
   readonly #id: number;
   readonly #label: string;
   readonly #pageSize: number;
-  readonly #trackSites: boolean;
   /** Families by id, and the largest unit count each can be asked for. */
   readonly #families: Family[] = [];
   readonly #maxUnits: number[] = [];
   readonly #byName = new Map<string, Family>();
-  /** Allocation sites: text → id, id → text. */
-  readonly #siteIds = new Map<string, number>();
-  readonly #siteTexts = new Map<number, string>();
+  /** What reports know of this heap, and its stack recorder (null: none). */
+  readonly #entry: HeapEntry;
+  /** The TypeScript tier (null for an exact heap). */
+  readonly #front: FrontCache | null;
+  readonly #tracker: SiteTracker | null;
   /** Reused output buffers. */
   readonly #statsBuffer = new Uint8Array(Stats.SIZE);
-  readonly #statsView = new DataView(this.#statsBuffer.buffer);
   readonly #u32Out = new Uint32Array(1);
   readonly #u32OutBytes = new Uint8Array(this.#u32Out.buffer);
 
   /**
    * Creates a heap (and loads the native library on first use).
    *
-   * @param options Page size, page cache, `trackSites`, label.
+   * @param options Page size, page cache, `trackSites` (with `stackDepth`,
+   *   `sampleInterval`), label.
    */
   constructor(options: HeapOptions = {}) {
     S = lib();
@@ -339,6 +399,7 @@ export class Heap {
         { status: Status.BAD_CONFIG },
       );
     }
+    const plan = planHeap(options);
     const config = new Uint8Array(Config.SIZE);
     const view = new DataView(config.buffer);
     S.lmm_config_default(config);
@@ -348,7 +409,17 @@ export class Heap {
     // A Heap belongs to one isolate and its handle never leaves this object,
     // so one thread at a time uses it: the engine's lock can be skipped. Its
     // arenas outlive it until no view can reach them (see arena.ts).
-    view.setUint32(Config.flags, HEAP_NO_LOCK | HEAP_KEEP_ARENAS, true);
+    const exact = options.exact ?? false;
+    if (typeof exact !== "boolean") {
+      throw new LmmError("BAD_CONFIG", `new Heap(): exact ${String(exact)} is not a boolean`, {
+        status: Status.BAD_CONFIG,
+      });
+    }
+    view.setUint32(
+      Config.flags,
+      HEAP_NO_LOCK | HEAP_KEEP_ARENAS | (exact ? HEAP_EXACT : 0),
+      true,
+    );
     const out = new BigUint64Array(1);
     unwrap(
       S.lmm_heap_create(config, new Uint8Array(out.buffer)),
@@ -362,19 +433,24 @@ export class Heap {
     }
     this.#handle = handle;
     try {
-      this.#memory = new ArenaMemory(S, () => this.#live("memory"));
+      this.#memory = new ArenaMemory(S, handle);
     } catch (e) {
       S.lmm_heap_release(handle);
       throw e;
     }
+    this.#front = exact ? null : new FrontCache(S, handle, this.#memory, MAX_CLASS);
     this.#id = nextHeapId++;
     this.#label = options.label ?? "";
     this.#pageSize = pageSize;
-    this.#trackSites = options.trackSites ?? false;
     this.#loadFamilies();
-    addHeap(this.#id, this);
-    finalizer.register(this, { handle, id: this.#id, arenas: this.#memory.lives }, this);
-    armExitReport();
+    this.#entry = heapOpened(this, { id: this.#id, label: this.#label, pageSize, handle, plan });
+    this.#entry.quiesce = quiescer(this.#front, handle);
+    this.#tracker = this.#entry.tracker;
+    finalizer.register(
+      this,
+      { entry: this.#entry, arenas: this.#memory.lives, front: this.#front },
+      this,
+    );
   }
 
   /** Process-wide heap number, from 1. */
@@ -392,9 +468,9 @@ export class Heap {
     return this.#pageSize;
   }
 
-  /** Whether allocation sites are recorded. */
+  /** Whether allocation stacks are recorded (all or sampled). */
   get trackSites(): boolean {
-    return this.#trackSites;
+    return this.#tracker !== null && this.#tracker.settings.mode !== "none";
   }
 
   /** Whether `close()` was called. */
@@ -480,18 +556,25 @@ export class Heap {
    */
   register<const S extends LayoutSpec>(name: string, layout: S): LayoutFamily<S>;
   register(name: string, sizeOrLayout: number | LayoutSpec): Family {
+    this.#live("register");
+    let family: Family;
     if (typeof sizeOrLayout === "object" && sizeOrLayout !== null) {
-      this.#live("register");
       const layout = new Layout(name, sizeOrLayout);
-      const family = this.#registerSize(
+      const context = `register(${JSON.stringify(name)}, {…})`;
+      family = this.#addFamily(
+        this.#registerSize(name, layout.size, context),
         name,
         layout.size,
-        `register(${JSON.stringify(name)}, {…})`,
+        layout,
       );
-      return this.#addFamily(family, name, layout.size, layout);
+    } else {
+      const context = `register(${JSON.stringify(name)}, ${String(sizeOrLayout)})`;
+      family = this.#addFamily(this.#registerSize(name, sizeOrLayout, context), name, sizeOrLayout);
     }
-    const context = `register(${JSON.stringify(name)}, ${String(sizeOrLayout)})`;
-    return this.#addFamily(this.#registerSize(name, sizeOrLayout, context), name, sizeOrLayout);
+    const info = new Uint8Array(FamilyInfo.SIZE);
+    unwrap(S.lmm_family_info(this.#handle!, family.id, info), "lmm_family_info");
+    this.#joinFront(family.id, info);
+    return family;
   }
 
   /** Registers `name` with the engine; returns its id. */
@@ -560,7 +643,7 @@ export class Heap {
    */
   families(): Family[] {
     this.#live("families");
-    return this.#families.slice();
+    return this.#families.filter((f) => !this.#classes.has(f.id));
   }
 
   // ── Allocation ───────────────────────────────────────────────────────────
@@ -599,9 +682,19 @@ export class Heap {
     ) {
       throw unitsError(units, `alloc(${f.name}, ${units})`);
     }
-    const site = this.#trackSites ? this.#site() : 0;
+    const t = this.#tracker;
+    const site = t === null ? 0 : t.sample(units * f.structSize);
+    const front = this.#front;
+    if (front !== null) {
+      if (site === 0 && units === 1 && front.serves(f.id)) {
+        const a = front.alloc(f.id, f.structSize);
+        if (a > 0) return a;
+      }
+      if (front.pending) front.settle(); // the engine's peak figures see the cache's work
+    }
     const address = S.lmm_alloc_f64(h, f.id, units, site);
     if (address < 0) throw errorOf(-address, `alloc(${f.name}, ${units})`);
+    if (site !== 0) t!.record(address, Heap.prototype.alloc);
     return address;
   }
 
@@ -629,9 +722,23 @@ export class Heap {
     if (!(n > 0 && n <= MAX_BYTES && Number.isInteger(n))) {
       throw unitsError(n, `allocBytes(${n})`);
     }
-    const site = this.#trackSites ? this.#site() : 0;
+    const t = this.#tracker;
+    const site = t === null ? 0 : t.sample(n);
+    const front = this.#front;
+    if (front !== null) {
+      if (site === 0 && n <= MAX_CLASS) {
+        const id = front.classFamily(n);
+        if (id > 0) {
+          if (!front.serves(id)) this.#familyById(id); // loads it, and its lane
+          const a = front.alloc(id, n);
+          if (a > 0) return a;
+        }
+      }
+      if (front.pending) front.settle();
+    }
     const address = S.lmm_alloc_f64(h, BYTES_FAMILY, n, site);
     if (address < 0) throw errorOf(-address, `allocBytes(${n})`);
+    if (site !== 0) t!.record(address, Heap.prototype.allocBytes);
     return address;
   }
 
@@ -667,8 +774,12 @@ export class Heap {
     if (!(units > 0 && units <= MAX_BYTES && Number.isInteger(units))) {
       throw unitsError(units, context);
     }
+    const front = this.#front;
+    if (front !== null && front.holds(address)) return this.#reallocHeld(front, address, units);
+    if (front?.pending) front.settle();
     const result = S.lmm_realloc_f64(h, address, units);
     if (result < 0) throw this.#addressError(-result, address, context);
+    if (result !== address) this.#tracker?.moved(address, result);
     return result;
   }
 
@@ -697,6 +808,7 @@ export class Heap {
     if (!isAddress(address)) {
       throw errorOf(Status.BAD_ADDRESS, `free(${hex(address)})`);
     }
+    if (this.#front !== null && this.#front.free(address)) return;
     const status = S.lmm_free_f64(h, address);
     if (status !== 0) {
       throw this.#addressError(-status, address, `free(${hex(address)})`);
@@ -841,7 +953,13 @@ export class Heap {
     if (!isAddress(address)) throw errorOf(Status.BAD_ADDRESS, context);
     const id = S.lmm_family_of_f64(h, address);
     if (id < 0) throw this.#addressError(-id, address, context);
-    return this.#familyById(id);
+    return this.#userFamily(id);
+  }
+
+  /** The family a user sees for a family id: "bytes" for its size classes. */
+  #userFamily(id: number): Family {
+    const family = this.#familyById(id);
+    return this.#classes.has(id) ? this.#families[BYTES_FAMILY] : family;
   }
 
   /**
@@ -880,8 +998,8 @@ export class Heap {
       size: u64(view, BlockInfoLayout.size),
       requested: u64(view, BlockInfoLayout.requested),
       units: u64(view, BlockInfoLayout.units),
-      family: this.#familyById(view.getUint32(BlockInfoLayout.family, true)),
-      site: this.#siteText(view.getUint32(BlockInfoLayout.site, true)),
+      family: this.#userFamily(view.getUint32(BlockInfoLayout.family, true)),
+      site: this.#siteOf(address, view.getUint32(BlockInfoLayout.site, true)),
     };
   }
 
@@ -910,8 +1028,10 @@ export class Heap {
    */
   stats(): HeapStats {
     const h = this.#live("stats");
+    this.#quiesce();
+    this.#loadFamilies(); // size classes the engine registered on its own
     const totals = this.#readStats(h, ALL_FAMILIES);
-    const families: FamilyReport[] = [];
+    const families: FamilyStats[] = [];
     let largestPerFamily = 0;
     for (const family of this.#families) {
       const fields = this.#readStats(h, family.id);
@@ -967,6 +1087,7 @@ export class Heap {
    */
   blocks(family?: Family | string): HeapPage[] {
     const h = this.#live("blocks");
+    this.#quiesce();
     const id = family === undefined ? ALL_FAMILIES : this.#resolveFamily(family, "blocks").id;
     const pages = new Map<number, HeapPage>();
     const pageList: HeapPage[] = [];
@@ -1014,79 +1135,50 @@ export class Heap {
         size: u64(bv, o + BlockRecord.size),
         requested: u64(bv, o + BlockRecord.requested),
         free: (bv.getUint32(o + BlockRecord.flags, true) & BLOCK_FREE) !== 0,
-        site: this.#siteText(bv.getUint32(o + BlockRecord.site, true)),
+        site: this.#siteOf(address, bv.getUint32(o + BlockRecord.site, true)),
       });
     }
     return pageList;
   }
 
   /**
-   * Live blocks grouped by family and by allocation site (sites are
-   * `file:line` of the caller with `trackSites`, `"unknown"` without).
+   * Live blocks counted by family, and grouped by allocation stack, family
+   * and kind: `"direct"` (no other live block points to it) first, then
+   * `"indirect"` (another live block holds its address). Stacks are
+   * recorded with `trackSites`; blocks without one are grouped under site
+   * `"unknown"`.
    *
-   * @example Find what is still allocated
+   * @example Find what is still allocated, and where
    * ```ts
    * import { Heap } from "@lmm/lmm";
    * import assert from "node:assert/strict";
    *
    * using heap = new Heap({ trackSites: true });
-   * heap.register("node_t", 24);
-   * heap.alloc("node_t");
-   * heap.alloc("node_t");
+   * const node = heap.register("node_t", 24);
+   * function push(next: number): number {
+   *   const n = heap.alloc(node);
+   *   heap.view(n).setBigUint64(0, BigInt(next), true); // n → next
+   *   return n;
+   * }
+   * push(push(0)); // a list of two nodes, never freed
    * const leaks = heap.leaks();
    * assert.equal(leaks.blocks, 2);
-   * assert.deepEqual(leaks.byFamily, [{ family: "node_t", count: 2, bytes: 48 }]);
-   * assert.equal(leaks.bySite.length, 2); // two call sites
+   * assert.deepEqual(leaks.byFamily.map((f) => [f.family, f.count, f.indirect.count]), [
+   *   ["node_t", 2, 1],
+   * ]);
+   * const [head, tail] = leaks.bySite;
+   * assert.equal(head.kind, "direct");
+   * assert.equal(tail.kind, "indirect");
+   * assert.match(head.stack[0], /^push \(/);
    * ```
    *
-   * @returns Counts and bytes, per family and per site, largest first.
+   * @returns Counts and bytes, per family and per stack, direct first.
    * @throws {LmmError} `CLOSED`.
    */
   leaks(): LeaksReport {
-    const h = this.#live("leaks");
-    const records = listRecords(
-      (buf, cap, out) => S.lmm_blocks(h, ALL_FAMILIES, WALK_LIVE_ONLY, buf, cap, out),
-      BlockRecord.SIZE,
-      "leaks(): lmm_blocks",
-    );
-    const view = new DataView(records.bytes.buffer);
-    const byFamily = new Map<string, { count: number; bytes: number }>();
-    const bySite = new Map<
-      string,
-      { site: string; family: string; count: number; bytes: number }
-    >();
-    let bytes = 0;
-    for (let i = 0; i < records.count; i++) {
-      const o = i * BlockRecord.SIZE;
-      const requested = u64(view, o + BlockRecord.requested);
-      const family = this.#familyById(view.getUint32(o + BlockRecord.family, true)).name;
-      const site = this.#siteText(view.getUint32(o + BlockRecord.site, true)) ??
-        "unknown";
-      bytes += requested;
-      const f = byFamily.get(family) ?? { count: 0, bytes: 0 };
-      f.count++;
-      f.bytes += requested;
-      byFamily.set(family, f);
-      const key = `${site}\0${family}`;
-      const s = bySite.get(key) ?? { site, family, count: 0, bytes: 0 };
-      s.count++;
-      s.bytes += requested;
-      bySite.set(key, s);
-    }
-    const order = (
-      a: { bytes: number; count: number },
-      b: { bytes: number; count: number },
-    ): number => b.bytes - a.bytes || b.count - a.count;
-    return {
-      blocks: records.count,
-      bytes,
-      byFamily: [...byFamily].map(([family, v]) => ({ family, ...v })).sort(
-        (a, b) => order(a, b) || (a.family < b.family ? -1 : 1),
-      ),
-      bySite: [...bySite.values()].sort((a, b) =>
-        order(a, b) || (a.site < b.site ? -1 : a.site > b.site ? 1 : 0)
-      ),
-    };
+    this.#live("leaks");
+    this.#quiesce();
+    return heapLeaks(this, this.#entry);
   }
 
   /**
@@ -1105,6 +1197,7 @@ export class Heap {
    */
   check(): void {
     const h = this.#live("check");
+    this.#quiesce();
     const message = new Uint8Array(CHECK_MESSAGE_CAP);
     const status = S.lmm_check(h, message, message.length);
     if (status !== 0) {
@@ -1137,7 +1230,9 @@ export class Heap {
    * @throws {LmmError} `CLOSED`.
    */
   trim(): void {
-    unwrap(S.lmm_heap_trim(this.#live("trim")), "trim()");
+    const h = this.#live("trim");
+    this.#quiesce();
+    unwrap(S.lmm_heap_trim(h), "trim()");
   }
 
   /**
@@ -1162,7 +1257,8 @@ export class Heap {
    */
   report(): Report {
     this.#live("report");
-    return buildReport([this]);
+    this.#quiesce();
+    return singleHeapReport(this, this.#entry);
   }
 
   /**
@@ -1183,9 +1279,14 @@ export class Heap {
   close(): void {
     const h = this.#handle;
     if (h === null) return;
-    this.#handle = null;
     finalizer.unregister(this);
-    removeHeap(this.#id);
+    try {
+      this.#front?.settle(); // the statistics of the report include what the cache did
+    } catch {
+      // a poisoned heap is reported as it is
+    }
+    heapClosing(this.#entry, this); // reports live blocks while they can be read
+    this.#handle = null;
     // The handle is never used again (#handle is null now), so no tombstone
     // needs to stay behind for it: the heap's own page goes back too. The
     // arenas stay mapped until no view can reach them.
@@ -1200,6 +1301,16 @@ export class Heap {
   }
 
   // ── Private ──────────────────────────────────────────────────────────────
+
+  /**
+   * Before anything reads the heap's figures or walks its blocks: the
+   * TypeScript tier reports what it did and gives its blocks back, and the
+   * engine's front caches give theirs back to worst fit, so what is read is
+   * exact and coalesced. A poisoned heap is left as it is (its readers say so).
+   */
+  #quiesce(): void {
+    this.#entry.quiesce();
+  }
 
   /** The handle, or throws CLOSED. */
   #live(operation: string): Deno.PointerObject {
@@ -1221,7 +1332,45 @@ export class Heap {
         info.subarray(FamilyInfo.name, FamilyInfo.name + length),
       );
       this.#addFamily(id, name, u64(view, FamilyInfo.struct_size));
+      this.#joinFront(id, info);
     }
+  }
+
+  /** Gives a family its lane in the TypeScript tier, from its `lmm_family_info_t`. */
+  #joinFront(id: number, info: Uint8Array): void {
+    const view = new DataView(info.buffer, info.byteOffset, info.byteLength);
+    if (view.getUint32(FamilyInfo.class_size, true) !== 0) this.#classes.add(id);
+    this.#front?.addFamily(
+      id,
+      view.getUint32(FamilyInfo.unit, true),
+      view.getUint32(FamilyInfo.alignment, true),
+    );
+  }
+
+  /** Size classes of untyped memory among the families (not listed by `families()`). */
+  readonly #classes = new Set<number>();
+
+  /**
+   * Resizes a block the TypeScript tier handed out: in place while it fits,
+   * else moved to a block of the new size.
+   */
+  #reallocHeld(front: FrontCache, address: number, units: number): number {
+    const id = S.lmm_family_of_f64(this.#handle!, address); // its own family: a class of "bytes"?
+    const f = this.#familyById(id);
+    const isClass = this.#classes.has(id);
+    const bytes = units * f.structSize;
+    const sameClass = isClass ? front.classFamily(bytes) === id : units === 1;
+    if (front.resize(address, bytes, sameClass)) return address;
+    const old = this.sizeOf(address);
+    const moved = isClass ? this.allocBytes(bytes) : this.alloc(f, units);
+    const keep = Math.min(old, bytes);
+    const m = this.#memory;
+    const from = m.locate(address, keep);
+    const to = m.locate(moved, keep);
+    to.bytes.set(from.bytes.subarray(from.offset, from.offset + keep), to.offset);
+    this.free(address);
+    this.#tracker?.moved(address, moved);
+    return moved;
   }
 
   #addFamily(id: number, name: string, structSize: number, layout?: Layout): Family {
@@ -1325,59 +1474,18 @@ export class Heap {
   }
 
   #readStats(h: Deno.PointerObject, family: number): RawStats {
-    const buffer = this.#statsBuffer;
-    const view = this.#statsView;
-    buffer.fill(0);
-    view.setUint32(Stats.size, Stats.SIZE, true);
-    view.setUint32(Stats.version, ABI_VERSION, true);
-    unwrap(S.lmm_stats(h, family, buffer), `stats(family ${family})`);
-    const raw = {} as RawStats;
-    for (const key of STATS_U64) raw[key] = u64(view, Stats[key]);
-    raw.families = view.getUint32(Stats.families, true);
-    raw.alignment = view.getUint32(Stats.alignment, true);
-    raw.poisoned = view.getUint32(Stats.poisoned, true);
-    return raw;
+    return readStats(S, h, family, this.#statsBuffer);
   }
 
-  /** The site id of the current caller, registering its text once. */
-  #site(): number {
-    const text = callerSite(new Error().stack);
-    let id = this.#siteIds.get(text);
-    if (id === undefined) {
-      const bytes = new TextEncoder().encode(text);
-      const status = S.lmm_site_register(
-        this.#handle!,
-        bytes,
-        bytes.length,
-        this.#u32OutBytes,
-      );
-      if (status === Status.SITE_LIMIT) return 0; // keep allocating, untracked
-      unwrap(status, `site ${text}`);
-      id = this.#u32Out[0];
-      this.#siteIds.set(text, id);
-      this.#siteTexts.set(id, text);
-    }
-    return id;
-  }
-
-  #siteText(id: number): string | null {
-    if (id === 0) return null;
-    const known = this.#siteTexts.get(id);
-    if (known !== undefined) return known;
-    const buffer = new Uint8Array(1024);
-    const status = S.lmm_site_text(
-      this.#handle!,
-      id,
-      buffer,
-      buffer.length,
-      this.#u32OutBytes,
-    );
-    if (status !== 0) return null;
-    const text = new TextDecoder().decode(
-      buffer.subarray(0, Math.min(this.#u32Out[0], buffer.length)),
-    );
-    this.#siteTexts.set(id, text);
-    return text;
+  /**
+   * The allocation site of a live block (the engine just gave its site id):
+   * its stack's innermost `file:line`.
+   */
+  #siteOf(address: number, site: number): string | null {
+    const t = this.#tracker;
+    if (site === 0 || t === null || site !== t.marker) return null;
+    const frames = stackFrames(t.stackOfLive(address)?.stack ?? 0);
+    return frames.length === 0 ? null : frameSite(frames[0]);
   }
 }
 

@@ -6,7 +6,8 @@
  */
 
 import { Status, statusError, unwrap } from "./errors.ts";
-import { STATS_U64 } from "./native/abi.ts";
+import { ABI_VERSION, FamilyInfo, Stats, STATS_U64 } from "./native/abi.ts";
+import type { LmmSymbols } from "./native/symbols.ts";
 import type { StatsFields } from "./report_types.ts";
 
 export { STATS_U64 };
@@ -81,4 +82,62 @@ export function listRecords(
     bytes = new Uint8Array(count * recordSize);
   }
   throw statusError(Status.BUFFER_TOO_SMALL, context);
+}
+
+/**
+ * Reads `lmm_stats` of one family (or `ALL_FAMILIES`) into numbers.
+ *
+ * @param S The library's symbols.
+ * @param handle The heap.
+ * @param family A family id or `ALL_FAMILIES`.
+ * @param buffer A reusable `Stats.SIZE` buffer.
+ * @returns The raw figures, by C field name.
+ */
+export function readStats(
+  S: LmmSymbols,
+  handle: Deno.PointerObject,
+  family: number,
+  buffer: Uint8Array = new Uint8Array(Stats.SIZE),
+): RawStats {
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  buffer.fill(0);
+  view.setUint32(Stats.size, Stats.SIZE, true);
+  view.setUint32(Stats.version, ABI_VERSION, true);
+  unwrap(S.lmm_stats(handle, family, buffer), `stats(family ${family})`);
+  const raw = {} as RawStats;
+  for (const key of STATS_U64) raw[key] = u64(view, Stats[key]);
+  raw.families = view.getUint32(Stats.families, true);
+  raw.alignment = view.getUint32(Stats.alignment, true);
+  raw.poisoned = view.getUint32(Stats.poisoned, true);
+  return raw;
+}
+
+/**
+ * The registered families of a heap, from the engine (`lmm_family_info`):
+ * what a report needs when the `Heap` object itself is gone.
+ *
+ * @param S The library's symbols.
+ * @param handle The heap.
+ * @returns Id, name, struct size and size class (0: none) of each family, in id order.
+ */
+export function readFamilies(
+  S: LmmSymbols,
+  handle: Deno.PointerObject,
+): { id: number; name: string; structSize: number; classSize: number }[] {
+  const count = new Uint32Array(1);
+  unwrap(S.lmm_family_count(handle, new Uint8Array(count.buffer)), "lmm_family_count");
+  const info = new Uint8Array(FamilyInfo.SIZE);
+  const view = new DataView(info.buffer);
+  const families = [];
+  for (let id = 0; id < count[0]; id++) {
+    unwrap(S.lmm_family_info(handle, id, info), "lmm_family_info");
+    const length = view.getUint32(FamilyInfo.name_len, true);
+    families.push({
+      id,
+      name: new TextDecoder().decode(info.subarray(FamilyInfo.name, FamilyInfo.name + length)),
+      structSize: u64(view, FamilyInfo.struct_size),
+      classSize: view.getUint32(FamilyInfo.class_size, true),
+    });
+  }
+  return families;
 }

@@ -44,6 +44,8 @@ export function mmInit(options: HeapOptions = {}): Heap {
     defaultHeap = new Heap({
       pageSize: SEED_PAGE_SIZE,
       pageCache: SEED_PAGE_CACHE,
+      // The classic heap, block for block: no front caches or size classes.
+      exact: true,
       label: "default",
       ...options,
     });

@@ -73,7 +73,7 @@ Deno.test({
         "run",
         "-A",
         join(FIXTURES, "fake_program.ts"),
-        join(FIXTURES, "clean.report.json"),
+        join(FIXTURES, "clean.report.jsonl"),
         "0",
       ]);
       assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));

@@ -3,8 +3,14 @@
 // has not been built.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Report } from "../ffi/report_types.ts";
-import { FIXTURES, LIBRARY, libraryBuilt, lmm } from "./fixtures/cli/helpers.ts";
+import {
+  FIXTURES,
+  LIBRARY,
+  libraryBuilt,
+  lmm,
+  modelOf,
+  recordsOf,
+} from "./fixtures/cli/helpers.ts";
 
 const built = libraryBuilt();
 if (!built) console.log(`SKIP cli_e2e_test: ${LIBRARY} is not built (deno task build)`);
@@ -26,11 +32,28 @@ Deno.test({
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "");
     assert.match(r.stdout, /^leaky: done, 5 blocks left live\n\nLMM report · .*leaky\.ts · /);
-    assert.match(r.stdout, /\nHeap \d+ "app" · VM page 64 KiB · sites tracked\n/);
-    assert.match(r.stdout, /\n {2}leaks +5 live blocks, 1\.5 KiB\n/);
-    assert.match(r.stdout, /\n +bytes +1 +1000 B\n +student_t +2 +448 B\n +emp_t +2 +72 B\n/);
-    assert.match(r.stdout, /\n +tests\/fixtures\/cli\/leaky\.ts:11 +student_t +2 +448 B\n/);
-    assert.match(r.stdout, /\n +tests\/fixtures\/cli\/leaky\.ts:9 +emp_t +2 +72 B\n/);
+    assert.match(r.stdout, /\nHeap \d+ "app" · VM page 64 KiB · stacks: all, depth 8\n/);
+    assert.match(
+      r.stdout,
+      /\n {2}leaks +5 live blocks, 1\.5 KiB: 5 \(1\.5 KiB\) direct, 0 \(0 B\) indirect\n/,
+    );
+    assert.match(
+      r.stdout,
+      /\n +bytes +1 +1000 B +0\n +student_t +2 +448 B +0\n +emp_t +2 +72 B +0\n/,
+    );
+    assert.match(
+      r.stdout,
+      /\n {4}448 B in 2 blocks · student_t\n {8}at tests\/fixtures\/cli\/leaky\.ts:11:34\n/,
+    );
+    // Two calls on line 9 are two stacks (their columns differ).
+    assert.match(
+      r.stdout,
+      /\n {4}36 B in 1 block · emp_t\n {8}at tests\/fixtures\/cli\/leaky\.ts:9:25\n/,
+    );
+    assert.match(
+      r.stdout,
+      /\n {4}36 B in 1 block · emp_t\n {8}at tests\/fixtures\/cli\/leaky\.ts:9:67\n/,
+    );
   },
 });
 
@@ -40,9 +63,9 @@ Deno.test({
   async fn(): Promise<void> {
     const leaky = await lmm(["run", "--fail-on-leak", ...program("leaky.ts")]);
     assert.equal(leaky.code, 3);
-    assert.match(
+    assert.equal(
       leaky.stderr,
-      /^lmm: leaks: 5 live blocks, 1\.5 KiB \(--fail-on-leak: exit 3\)\n$/,
+      "lmm: the program exited 0 but left 5 live blocks (1.5 KiB) in 1 heap: exit 3 (--fail-on-leak)\n",
     );
 
     const clean = await lmm(["run", "--fail-on-leak", ...program("clean.ts")]);
@@ -65,19 +88,16 @@ Deno.test({
 });
 
 Deno.test({
-  name: "lmm run: a crashing program: its status, its error, and why there is no report",
+  name: "lmm run: a crashing program: its status, its error, and the report it wrote as it fell",
   ignore: !built,
   async fn(): Promise<void> {
     const r = await lmm(["run", "--fail-on-leak", ...program("crash.ts")]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^crash: about to fail\n/);
     assert.match(r.stderr, /Uncaught .*Error: crash: something went wrong/);
-    assert.match(r.stderr, /\nlmm: the program exited with status 1\n/);
-    // Deno skips `unload` listeners on an uncaught error; should the module ever write the
-    // report then, lmm renders it instead.
-    if (!r.stdout.includes("LMM report")) {
-      assert.match(r.stderr, /\nlmm: no report: the program wrote none \(it ended before /);
-    }
+    assert.match(r.stderr, /\nlmm: the program exited with status 1\n$/);
+    assert.match(r.stdout, /leaks +1 live block, 72 B/);
+    assert.match(r.stdout, /at tests\/fixtures\/cli\/crash\.ts:7:6\n/);
   },
 });
 
@@ -87,12 +107,12 @@ Deno.test({
   async fn(): Promise<void> {
     const json = await lmm(["run", "--json", ...program("leaky.ts")]);
     assert.equal(json.code, 0, json.stderr);
-    const report: Report = JSON.parse(json.stdout);
-    assert.equal(report.schema, "lmm-report");
-    const [heap] = report.heaps;
-    assert.equal(heap.leaks.blocks, 5);
-    const blocks = heap.pages.reduce((n, p) => n + p.blocks.length, 0);
-    assert.equal(heap.totals.totalBlocks, blocks);
+    const records = recordsOf(json.stdout);
+    assert.ok(records[0].type === "part" && records[0].schema === "lmm-report");
+    const [heap] = modelOf(json.stdout).heaps;
+    assert.equal(heap.leaks?.blocks, 5);
+    const blocks = heap.blockCount;
+    assert.equal(heap.heap.totals.totalBlocks, blocks);
     assert.match(json.stderr, /^leaky: done/);
 
     const dir = await Deno.makeTempDir({ prefix: "lmm-test-" });

@@ -2,24 +2,25 @@
 // report, exits with a chosen status or dies of a signal: the runner alone, without the library.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runProgram } from "../cli/run.ts";
-import { exists, FIXTURES, lmm } from "./fixtures/cli/helpers.ts";
+import { runProgram } from "../cli/commands/run.ts";
+import { exists, FIXTURES, lmm, recordsOf } from "./fixtures/cli/helpers.ts";
 
 const FAKE = join(FIXTURES, "fake_program.ts");
-const LEAKY = join(FIXTURES, "leaky.report.json");
-const CLEAN = join(FIXTURES, "clean.report.json");
+const LEAKY = join(FIXTURES, "leaky.report.jsonl");
+const CLEAN = join(FIXTURES, "clean.report.jsonl");
 const deno = Deno.execPath();
 
 function fake(report: string, end: string | number): string[] {
   return ["--", deno, "run", "-A", FAKE, report, String(end)];
 }
 
-Deno.test("lmm run: passes stdio through, sets LMM_REPORT and LMM_LIB, renders the report", async () => {
+Deno.test("lmm run: passes stdio through, sets LMM_REPORT, LMM_SITES and LMM_LIB, renders the report", async () => {
   const r = await lmm(["run", ...fake(CLEAN, 0)], { env: { LMM_LIB: "/opt/lmm/liblmm.so" } });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^fake program: hello from stdout\n/);
   assert.match(r.stdout, /\nfake program: LMM_LIB=\/opt\/lmm\/liblmm\.so\n/);
-  assert.match(r.stderr, /^fake program: LMM_REPORT=\/.*\/lmm-run-[^/]+\/report\.json\n$/);
+  assert.match(r.stdout, /\nfake program: LMM_SITES=sample,depth=8,interval=65536\n/);
+  assert.match(r.stderr, /^fake program: LMM_REPORT=\/.*\/lmm-run-[^/]+\/report\.jsonl\n$/);
   assert.match(r.stdout, /\n\nLMM report · deno run -A clean\.ts /);
   assert.match(r.stdout, /leaks +none/);
   // The temporary report is gone afterwards.
@@ -43,11 +44,24 @@ Deno.test("lmm run: leaks are reported; --fail-on-leak turns them into exit 3", 
   assert.match(strict.stdout, /leaks +11 live blocks/);
   assert.match(
     strict.stderr,
-    /\nlmm: leaks: 11 live blocks, 15\.4 KiB \(--fail-on-leak: exit 3\)\n$/,
+    /\nlmm: the program exited 0 but left 13 live blocks \(15\.9 KiB\) in 2 heaps: exit 3 \(--fail-on-leak\)\n$/,
   );
+
+  const custom = await lmm(["run", "--fail-on-leak", "--leak-exit-code", "42", ...fake(LEAKY, 0)]);
+  assert.equal(custom.code, 42);
+  assert.match(custom.stderr, /in 2 heaps: exit 42 \(--fail-on-leak\)\n$/);
 
   const clean = await lmm(["run", "--fail-on-leak", ...fake(CLEAN, 0)]);
   assert.equal(clean.code, 0, clean.stderr);
+});
+
+Deno.test("lmm run: a program that itself exits 3 keeps 3, and lmm does not blame leaks", async () => {
+  for (const args of [[], ["--fail-on-leak"]]) {
+    const r = await lmm(["run", ...args, ...fake(LEAKY, 3)]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /\nlmm: the program exited with status 3\n$/);
+    assert.doesNotMatch(r.stderr, /fail-on-leak/);
+  }
 });
 
 Deno.test("lmm run: the program's own status wins, and its report is still shown", async () => {
@@ -63,6 +77,9 @@ Deno.test("lmm run: a program killed by a signal: 128+N, and a clear word about 
   assert.match(r.stderr, /\nlmm: the program was killed by SIGABRT\n/);
   assert.match(r.stderr, /\nlmm: no report: the program wrote none \(it ended before /);
   assert.equal(r.stdout.includes("LMM report"), false);
+  const killed = await lmm(["run", ...fake("none", "SIGKILL")]);
+  assert.equal(killed.code, 137);
+  assert.match(killed.stderr, /no report: the program wrote none \(SIGKILL ends a program before/);
 });
 
 Deno.test("lmm run: a program that exits 0 without a report: exit 4", async () => {
@@ -76,7 +93,7 @@ Deno.test("lmm run: a truncated report: exit 4 (or the program's status) and the
   assert.equal(r.code, 4);
   assert.match(
     r.stderr,
-    /lmm: no report: the program's report is not an LMM report: it is not valid JSON\n$/,
+    /lmm: no report: .*report\.jsonl is an LMM report cut short in its first line \(its writer was stopped while writing it\)\n$/,
   );
   const failed = await lmm(["run", ...fake("garbage", 2)]);
   assert.equal(failed.code, 2);
@@ -101,7 +118,7 @@ Deno.test("lmm run: command not found 127, not executable 126", async () => {
 Deno.test("lmm run --json: stdout holds exactly the report; the program's stdout goes to stderr", async () => {
   const r = await lmm(["run", "--json", ...fake(LEAKY, 0)]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), JSON.parse(await Deno.readTextFile(LEAKY)));
+  assert.deepEqual(recordsOf(r.stdout), recordsOf(await Deno.readTextFile(LEAKY)));
   assert.match(r.stderr, /fake program: hello from stdout\n/);
 });
 
@@ -111,8 +128,8 @@ Deno.test("lmm run --html FILE: writes the heap map", async () => {
     const out = join(dir, "run.html");
     const r = await lmm(["run", "--html", out, ...fake(LEAKY, 0)]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /lmm: wrote .*run\.html \(.*19 blocks\)\n$/);
-    assert.match(await Deno.readTextFile(out), /data-expected-blocks="19"/);
+    assert.match(r.stderr, /lmm: wrote .*run\.html \(.*22 blocks\)\n$/);
+    assert.match(await Deno.readTextFile(out), /data-expected-blocks="22"/);
     assert.equal(r.stdout.includes("LMM report"), false);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -121,12 +138,12 @@ Deno.test("lmm run --html FILE: writes the heap map", async () => {
 
 Deno.test("runProgram: progress lines while a long program runs (when asked for)", async () => {
   const lines: string[] = [];
-  const result = await runProgram(["sleep", "1"], null, {
+  const result = await runProgram(["sleep", "1"], {}, {
     progress: (line) => lines.push(line),
     progressAfter: 50,
     progressEvery: 100,
   });
-  assert.deepEqual(result.end, { kind: "exited", code: 0 });
+  assert.deepEqual(result, { kind: "exited", code: 0 });
   assert.ok(lines.length >= 1, "no progress line");
   assert.match(lines[0], /^lmm: still running sleep 1 · \d+s · pid \d+$/);
 });

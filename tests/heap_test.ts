@@ -68,11 +68,17 @@ Deno.test("alloc: by family or name, zeroed, aligned, default one unit", () => {
   heap.check();
 });
 
-Deno.test("allocBytes: untyped memory in family 'bytes'", () => {
+Deno.test("allocBytes: untyped memory, small requests in their size class", () => {
   using heap = new Heap();
   const p = heap.allocBytes(1);
   const q = heap.allocBytes(100_000); // larger than a page
-  assert.equal(heap.familyOf(p).name, "bytes");
+  assert.equal(heap.familyOf(p).name, "bytes"); // kept in the 16-byte size class of "bytes"
+  assert.equal(heap.familyOf(q).name, "bytes"); // beyond 4 KiB: worst fit, exact size
+  assert.deepEqual(heap.families().map((f) => f.name), ["bytes"]); // classes are not listed
+  assert.ok(heap.stats().families.some((f) => f.name === "bytes/16")); // but counted
+  assert.ok(heap.blocks().some((page) => page.family.name === "bytes/16")); // pages say where
+  using exact = new Heap({ exact: true });
+  assert.equal(exact.familyOf(exact.allocBytes(1)).name, "bytes");
   assert.equal(heap.blockInfo(q).requested, 100_000);
   heap.bytes(q)[99_999] = 7;
   assert.equal(heap.bytes(q)[99_999], 7);
@@ -235,21 +241,26 @@ Deno.test("leaks: by family, and by site with trackSites", () => {
   const leaks = tracked.leaks();
   assert.equal(leaks.blocks, 4);
   assert.equal(leaks.bytes, 48 + 30);
+  const none = { count: 0, bytes: 0 };
   assert.deepEqual(leaks.byFamily, [
-    { family: "node_t", count: 1, bytes: 48 },
-    { family: "bytes", count: 3, bytes: 30 },
+    { family: "node_t", count: 1, bytes: 48, indirect: none },
+    { family: "bytes", count: 3, bytes: 30, indirect: none },
   ]);
-  assert.deepEqual(leaks.bySite, [
-    { site: `${sitePath()}:${line2}`, family: "node_t", count: 1, bytes: 48 },
-    { site: `${sitePath()}:${line3}`, family: "bytes", count: 3, bytes: 30 },
+  // Grouped by the whole stack: the loop's three allocations are one group.
+  assert.deepEqual(leaks.bySite.map((s) => [s.site, s.family, s.kind, s.count, s.bytes]), [
+    [`${sitePath()}:${line2}`, "node_t", "direct", 1, 48],
+    [`${sitePath()}:${line3}`, "bytes", "direct", 3, 30],
   ]);
+  assert.match(leaks.bySite[0].stack[0], new RegExp(`^${sitePath()}:${line2}:\\d+$`));
+  assert.deepEqual(leaks.unsampled, none);
 
-  using plain = new Heap();
+  using plain = new Heap({ trackSites: false });
   plain.allocBytes(5);
   plain.allocBytes(7);
-  assert.deepEqual(plain.leaks().bySite, [
-    { site: "unknown", family: "bytes", count: 2, bytes: 12 },
+  assert.deepEqual(plain.leaks().bySite.map((s) => [s.site, s.stack, s.family, s.count, s.bytes]), [
+    ["unknown", [], "bytes", 2, 12],
   ]);
+  assert.deepEqual(plain.leaks().unsampled, { count: 2, bytes: 12 });
   assert.equal(plain.blocks()[0].blocks[0].site, null);
 });
 
@@ -288,8 +299,10 @@ Deno.test("report: one heap, versioned, consistent with stats and blocks", () =>
   assert.equal(h.pageSize, 4096);
   assert.equal(h.trackSites, true);
   assert.equal(h.metaBlockSize, metaBlockSize());
-  assert.deepEqual(h.totals, heap.stats().totals);
-  assert.deepEqual(h.families, heap.stats().families);
+  const { fragmentation, ...totals } = h.totals;
+  assert.deepEqual(totals, heap.stats().totals);
+  assert.equal(fragmentation.holes, totals.freeBlocks);
+  assert.deepEqual(h.families.map(({ fragmentation: _, ...f }) => f), heap.stats().families);
   assert.equal(h.pages.length, 2);
   const page = h.pages.find((p) => p.family === emp.id)!;
   assert.match(page.base, /^0x[0-9a-f]+$/);
@@ -329,7 +342,12 @@ Deno.test("finalizer: an unreachable heap is destroyed, its pages unmapped (subp
     repoPath("tests/fixtures/finalizer/app.ts"),
   ]);
   assert.equal(code, 0, stderr);
-  assert.deepEqual(JSON.parse(stdout), { before: true, after: false, open: 0 });
+  assert.deepEqual(JSON.parse(stdout), {
+    before: true,
+    after: false,
+    open: 0,
+    collected: [["forgotten", 1]],
+  });
 });
 
 /** How sites name this file: relative to the working directory when below it. */

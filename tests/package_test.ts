@@ -200,7 +200,10 @@ heap.alloc("emp_t", 2);
     const childLib = /child LMM_LIB=(\S+)/.exec(run.stdout)?.[1] ?? "";
     assert.ok(childLib.startsWith(join(user.home, ".cache/lmm/lib/")), run.stdout);
     assert.match(run.stdout, /^ {2}emp_t +36 B +1 +\d+ +1 +\d+ +72 B /m);
-    assert.match(run.stderr, /lmm: leaks: 1 live block, 72 B \(--fail-on-leak: exit 3\)/);
+    assert.match(
+      run.stderr,
+      /lmm: the program exited 0 but left 1 live block \(72 B\) in 1 heap: exit 3 \(--fail-on-leak\)/,
+    );
     assert.equal(server.hits(LIBRARY), 1, "the cached copy served the second process");
   });
 });

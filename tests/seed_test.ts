@@ -32,7 +32,7 @@ function state(heap: Heap): HeapReport {
 
 /** The seed walkthrough on a private heap, every step through the pure formatters. */
 function walkthrough(): string {
-  using heap = new Heap({ pageSize: 4096, pageCache: 0, label: "seed" });
+  using heap = new Heap({ pageSize: 4096, exact: true, label: "seed" });
   heap.register("emp_t", 36);
   heap.register("student_t", 56);
   const out: string[] = [formatRegisteredPageFamilies(state(heap))];
@@ -81,7 +81,7 @@ Deno.test("golden: the seed test application through mmPrint* (subprocess, addre
 });
 
 Deno.test("formats: the seed's line shapes", () => {
-  using heap = new Heap({ pageSize: 4096 });
+  using heap = new Heap({ pageSize: 4096, exact: true });
   heap.register("emp_t", 36);
   const a = heap.alloc("emp_t");
   heap.alloc("emp_t");

@@ -36,11 +36,19 @@ export const META_BLOCK_SIZE = 16;
 /** `LMM_PAGE_HEADER_SIZE`: bytes at the start of every VM page. */
 export const PAGE_HEADER_SIZE = 48;
 /** `LMM_SITE_LIMIT`: allocation sites one heap can record. */
-export const SITE_LIMIT = 4194304;
+export const SITE_LIMIT = 2097152;
 /** `LMM_HEAP_NO_LOCK`: lmm_config_t.flags: one thread at a time uses the heap; calls skip its lock. */
 export const HEAP_NO_LOCK = 1;
 /** `LMM_HEAP_KEEP_ARENAS`: lmm_config_t.flags: destroy leaves the arenas mapped for their owner to unmap. */
 export const HEAP_KEEP_ARENAS = 2;
+/** `LMM_HEAP_EXACT`: lmm_config_t.flags: the classic heap: no front caches, no size classes, no idle pages. */
+export const HEAP_EXACT = 4;
+/** `LMM_BLOCK_CACHED`: lmm_block_record_t.flags: a free block waiting in a front cache. */
+export const BLOCK_CACHED = 2;
+/** `LMM_HELD_BIT`: meta block tail bit: a cached block the TypeScript tier handed out. */
+export const HELD_BIT = 2097152;
+/** `LMM_MAX_CLASS`: largest untyped request served by a size class. */
+export const MAX_CLASS = 4096;
 /** `LMM_BLOCK_FREE`: lmm_block_record_t.flags: the block is free. */
 export const BLOCK_FREE = 1;
 /** `LMM_WALK_LIVE_ONLY`: lmm_blocks() flag: list occupied blocks only. */
@@ -55,7 +63,7 @@ export const STATE_FREE = 1;
 export const STATE_OCCUPIED = 2;
 /** `LMM_STATE_DEAD`: meta block state: merged away. */
 export const STATE_DEAD = 3;
-/** `LMM_STATE_CACHED`: meta block state: freed into a front cache. */
+/** `LMM_STATE_CACHED`: meta block state: in a front cache (or held by the TypeScript tier). */
 export const STATE_CACHED = 4;
 
 /** Status codes by number: `[code, message]` (the code is the name without `LMM_E_`). */
@@ -186,13 +194,17 @@ export const ArenaInfo = {
   len: 8, // u64
 } as const;
 
-/** `lmm_family_info_t` (80 bytes): offsets of its fields. */
+/** `lmm_family_info_t` (96 bytes): offsets of its fields. */
 export const FamilyInfo = {
-  SIZE: 80,
+  SIZE: 96,
   id: 0, // u32
   name_len: 4, // u32
   struct_size: 8, // u64
-  name: 16, // u8[64]
+  unit: 16, // u32
+  class_size: 20, // u32
+  alignment: 24, // u32
+  reserved: 28, // u32
+  name: 32, // u8[64]
 } as const;
 
 /** `lmm_page_info_t` (48 bytes): offsets of its fields. */
@@ -229,6 +241,19 @@ export const BlockInfo = {
   units: 16, // u64
   family: 24, // u32
   site: 28, // u32
+} as const;
+
+/** `lmm_front_delta_t` (56 bytes): offsets of its fields. */
+export const FrontDelta = {
+  SIZE: 56,
+  family: 0, // u32
+  _reserved: 4, // u32
+  allocs: 8, // u64
+  frees: 16, // u64
+  net_size: 24, // u64
+  net_app: 32, // u64
+  net_hard: 40, // u64
+  peak_app: 48, // u64
 } as const;
 
 /** The `uint64_t` fields of `lmm_stats_t`, in order. */

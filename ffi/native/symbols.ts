@@ -265,6 +265,47 @@ export const symbols = {
     ],
     result: "f64", // double address, or -status
   },
+  lmm_class_family_f64: {
+    parameters: [
+      "pointer", // lmm_heap_t *heap
+      "f64", // double bytes
+    ],
+    result: "i32", // int32_t family id, or -status
+  },
+
+  // ── The front tier: the TypeScript cache in front of the heap ────────────
+  lmm_front_flush: {
+    parameters: [
+      "pointer", // lmm_heap_t *heap
+    ],
+    result: "i32",
+  },
+  lmm_front_refill_f64: {
+    parameters: [
+      "pointer", // lmm_heap_t *heap
+      "u32", // uint32_t family
+      "buffer", // double *out_addrs
+      "u32", // uint32_t cap
+    ],
+    result: "i32", // int32_t n, or -status
+  },
+  lmm_front_return_f64: {
+    parameters: [
+      "pointer", // lmm_heap_t *heap
+      "u32", // uint32_t family
+      "buffer", // const double *addrs
+      "u32", // uint32_t n
+    ],
+    result: "i32",
+  },
+  lmm_front_settle: {
+    parameters: [
+      "pointer", // lmm_heap_t *heap
+      "buffer", // const lmm_front_delta_t *deltas
+      "u32", // uint32_t n
+    ],
+    result: "i32",
+  },
   lmm_validate_f64: {
     parameters: [
       "pointer", // lmm_heap_t *heap

@@ -427,10 +427,22 @@ static void test_families(void) {
     CHECK_STATUS(lmm_heap_destroy(heap), LMM_OK);
 }
 
-static void test_alloc_write_free(void) {
-    current_test = "alloc: zeroed, aligned, disjoint; free; stats";
+/* An exact heap: the classic worst-fit heap, no front caches or size classes. */
+static lmm_heap_t *exact_heap(uint32_t page_size) {
+    lmm_config_t config;
+    lmm_config_default(&config);
+    config.flags = LMM_HEAP_EXACT;
+    if (page_size) config.page_size = page_size;
     lmm_heap_t *heap = NULL;
-    REQUIRE_OK(lmm_heap_create(NULL, &heap));
+    if (lmm_heap_create(&config, &heap) != LMM_OK) return NULL;
+    return heap;
+}
+
+static void test_alloc_write_free(void) {
+    current_test = "alloc: zeroed, aligned, disjoint; free; stats (exact heap)";
+    lmm_heap_t *heap = exact_heap(0);
+    CHECK(heap != NULL);
+    if (!heap) return;
     uint32_t emp = 0, student = 0;
     REQUIRE_OK(REGISTER(heap, emp_t, &emp));
     REQUIRE_OK(REGISTER(heap, student_t, &student));
@@ -832,6 +844,7 @@ static void test_introspection_buffers(void) {
     lmm_config_default(&config);
     config.page_size = 4096;
     config.page_cache = 0;
+    config.flags = LMM_HEAP_EXACT; /* every freed block merges at once, as the test expects */
     lmm_heap_t *heap = NULL;
     REQUIRE_OK(lmm_heap_create(&config, &heap));
     uint32_t emp = 0, student = 0;
@@ -953,6 +966,71 @@ static void test_introspection_buffers(void) {
     CHECK_EQ_U(total.total_blocks, 0);
     CHECK_STATUS(lmm_blocks(heap, LMM_ALL_FAMILIES, 0, one, 0, &count), LMM_OK);
     CHECK_EQ_U(count, 0);
+    CHECK_STATUS(lmm_heap_destroy(heap), LMM_OK);
+}
+
+static void test_front_tier(void) {
+    current_test = "front tier: freed blocks reused at once, counted free, flushed; size classes";
+    lmm_heap_t *heap = NULL;
+    REQUIRE_OK(lmm_heap_create(NULL, &heap));
+    uint32_t emp = 0;
+    REQUIRE_OK(REGISTER(heap, emp_t, &emp));
+    void *a = NULL, *b = NULL, *keep = NULL;
+    REQUIRE_OK(lmm_alloc(heap, emp, 1, &a));
+    REQUIRE_OK(lmm_alloc(heap, emp, 1, &keep));
+    memset(a, 0x5A, sizeof(emp_t));
+    REQUIRE_OK(lmm_free(heap, a));
+    CHECK_STATUS(lmm_free(heap, a), LMM_E_DOUBLE_FREE);
+    lmm_stats_t s = stats_of(heap, emp);
+    CHECK_EQ_U(s.occupied_blocks, 1);
+    CHECK_EQ_U(s.app_bytes, sizeof(emp_t));
+    CHECK_HEAP(heap);
+    /* listed as free, and as cached */
+    lmm_block_record_t recs[8];
+    uint64_t count = 0;
+    REQUIRE_OK(lmm_blocks(heap, emp, 0, recs, 8, &count));
+    int cached = 0;
+    for (uint64_t i = 0; i < count; i++)
+        if (recs[i].addr == (uintptr_t)a) cached = recs[i].flags == (LMM_BLOCK_FREE | LMM_BLOCK_CACHED);
+    CHECK(cached);
+    REQUIRE_OK(lmm_alloc(heap, emp, 1, &b));
+    CHECK(b == a);                                    /* the newest cached block */
+    CHECK(all_bytes_are(b, sizeof(emp_t), 0));       /* zeroed again */
+    REQUIRE_OK(lmm_free(heap, b));
+    REQUIRE_OK(lmm_free(heap, keep));
+    CHECK_STATUS(lmm_front_flush(heap), LMM_OK);
+    REQUIRE_OK(lmm_heap_trim(heap));
+    s = stats_of(heap, LMM_ALL_FAMILIES);
+    CHECK_EQ_U(s.pages, 0);
+    CHECK_HEAP(heap);
+    /* untyped requests of up to LMM_MAX_CLASS bytes go to a size class */
+    void *u = NULL;
+    REQUIRE_OK(lmm_alloc(heap, LMM_BYTES_FAMILY, 33, &u));
+    lmm_block_info_t bi;
+    REQUIRE_OK(lmm_block_info(heap, u, &bi));
+    CHECK(bi.family != LMM_BYTES_FAMILY);
+    CHECK_EQ_U(bi.size, 48);
+    CHECK_EQ_U(bi.requested, 33);
+    lmm_family_info_t fi;
+    REQUIRE_OK(lmm_family_info(heap, bi.family, &fi));
+    CHECK(strcmp(fi.name, "bytes/48") == 0);
+    CHECK_EQ_U(fi.class_size, 48);
+    REQUIRE_OK(lmm_free(heap, u));
+    CHECK_HEAP(heap);
+    /* the caller-cache calls refuse bad input and change nothing */
+    double addrs[4];
+    CHECK_EQ_U(lmm_front_refill_f64(heap, LMM_BYTES_FAMILY, addrs, 4) == -LMM_E_INVALID_ARG, 1);
+    CHECK_EQ_U(lmm_front_refill_f64(heap, 99, addrs, 4) == -LMM_E_UNKNOWN_FAMILY, 1);
+    CHECK_EQ_U(lmm_front_refill_f64(heap, emp, NULL, 4) == -LMM_E_INVALID_ARG, 1);
+    int32_t n = lmm_front_refill_f64(heap, emp, addrs, 4);
+    CHECK_EQ_U(n, 4);
+    double bogus = addrs[0] + 8;
+    CHECK_STATUS(lmm_front_return_f64(heap, emp, &bogus, 1), LMM_E_INVALID_ARG);
+    lmm_front_delta_t d = {.family = emp, .frees = 1, .net_size = -(int64_t)sizeof(emp_t)};
+    CHECK_STATUS(lmm_front_settle(heap, &d, 1), LMM_E_INVALID_ARG); /* nothing was handed out */
+    CHECK_HEAP(heap);
+    CHECK_STATUS(lmm_front_return_f64(heap, emp, addrs, 4), LMM_OK);
+    CHECK_HEAP(heap);
     CHECK_STATUS(lmm_heap_destroy(heap), LMM_OK);
 }
 
@@ -1134,6 +1212,7 @@ int main(void) {
     run(test_f64_functions);
     run(test_sites);
     run(test_introspection_buffers);
+    run(test_front_tier);
     run(test_destroyed_heap);
     run(test_threads_share_a_heap);
     run(test_release_leaves_nothing_behind);

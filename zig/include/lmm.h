@@ -77,9 +77,13 @@ extern "C" {
 #define LMM_GRANULE 8u /* block sizes and positions are multiples of it */
 #define LMM_META_BLOCK_SIZE 16u /* bytes of the meta block in front of every data block */
 #define LMM_PAGE_HEADER_SIZE 48u /* bytes at the start of every VM page */
-#define LMM_SITE_LIMIT 4194304u /* allocation sites one heap can record */
+#define LMM_SITE_LIMIT 2097152u /* allocation sites one heap can record */
 #define LMM_HEAP_NO_LOCK 1u /* lmm_config_t.flags: one thread at a time uses the heap; calls skip its lock */
 #define LMM_HEAP_KEEP_ARENAS 2u /* lmm_config_t.flags: destroy leaves the arenas mapped for their owner to unmap */
+#define LMM_HEAP_EXACT 4u /* lmm_config_t.flags: the classic heap: no front caches, no size classes, no idle pages */
+#define LMM_BLOCK_CACHED 2u /* lmm_block_record_t.flags: a free block waiting in a front cache */
+#define LMM_HELD_BIT 2097152u /* meta block tail bit: a cached block the TypeScript tier handed out */
+#define LMM_MAX_CLASS 4096u /* largest untyped request served by a size class */
 #define LMM_BLOCK_FREE 1u /* lmm_block_record_t.flags: the block is free */
 #define LMM_WALK_LIVE_ONLY 1u /* lmm_blocks() flag: list occupied blocks only */
 #define LMM_PAGE_FAMILY_OFFSET 4u /* offset of a page header's family id (u32) */
@@ -87,7 +91,7 @@ extern "C" {
 #define LMM_STATE_FREE 1u /* meta block state: free */
 #define LMM_STATE_OCCUPIED 2u /* meta block state: occupied */
 #define LMM_STATE_DEAD 3u /* meta block state: merged away */
-#define LMM_STATE_CACHED 4u /* meta block state: freed into a front cache */
+#define LMM_STATE_CACHED 4u /* meta block state: in a front cache (or held by the TypeScript tier) */
 /* END GENERATED */
 typedef struct lmm_heap lmm_heap_t;
 
@@ -162,8 +166,25 @@ typedef struct lmm_family_info {
     uint32_t id;
     uint32_t name_len;
     uint64_t struct_size;
+    uint32_t unit;          /* block size its front cache serves (0: none)                   */
+    uint32_t class_size;    /* a size class of untyped memory ("bytes/48"): its block size; 0 */
+    uint32_t alignment;     /* of its blocks: 8 or 16                                        */
+    uint32_t reserved;
     char name[LMM_NAME_MAX + 1]; /* NUL-terminated */
 } lmm_family_info_t;
+
+/* What a caller's own front cache did to one family since it last settled
+ * (the Deno module's allocation fast path; see lmm_front_*). */
+typedef struct lmm_front_delta {
+    uint32_t family;
+    uint32_t _reserved;
+    uint64_t allocs;        /* blocks handed out (held bit set)                              */
+    uint64_t frees;         /* blocks taken back (held bit cleared)                          */
+    int64_t net_size;       /* net data bytes moved from free to occupied                    */
+    int64_t net_app;        /* net requested bytes                                           */
+    int64_t net_hard;       /* net hard fragmentation                                        */
+    int64_t peak_app;       /* highest running net_app since the last settle (>= 0)          */
+} lmm_front_delta_t;
 
 /* One VM page, as lmm_pages() lists it. */
 typedef struct lmm_page_info {
@@ -256,6 +277,23 @@ int lmm_blocks(lmm_heap_t *heap, uint32_t family, uint32_t flags, lmm_block_reco
  * heap. A poisoned heap answers LMM_E_POISONED with the reason it was poisoned for. */
 int lmm_check(lmm_heap_t *heap, char *msg, uint32_t cap);
 
+/* The front tier. A heap (unless LMM_HEAP_EXACT) keeps, per family, a cache of freed blocks of
+ * one size (one structure; the class size of "bytes/N") and reuses them without a merge; cached
+ * blocks count as free and are listed with LMM_BLOCK_CACHED. lmm_front_flush gives every cached
+ * block back to worst fit (lmm_heap_trim does it too). The other three serve a caller that keeps
+ * its own cache in front of the heap (the Deno module): refill lends cached blocks, the caller
+ * hands one out by setting LMM_HELD_BIT (and the slack) in its meta block, takes it back by
+ * clearing them, reports what it did with lmm_front_settle, and returns blocks with
+ * lmm_front_return_f64. Held blocks are live for every reader; only their lender frees them. */
+int lmm_front_flush(lmm_heap_t *heap);
+int32_t lmm_front_refill_f64(lmm_heap_t *heap, uint32_t family, double *out_addrs, uint32_t cap); /* n, or -status */
+int lmm_front_return_f64(lmm_heap_t *heap, uint32_t family, const double *addrs, uint32_t n);
+int lmm_front_settle(lmm_heap_t *heap, const lmm_front_delta_t *deltas, uint32_t n);
+/* The family that serves an untyped request of `bytes` (its size class, registered on first
+ * use; 0 when none applies), or -status. A settle delta with family LMM_ALL_FAMILIES carries the
+ * heap-wide peak of net requested bytes (its other fields 0). */
+int32_t lmm_class_family_f64(lmm_heap_t *heap, double bytes);
+
 /* FFI-shaped variants: doubles for counts and addresses, failures as -status. */
 double lmm_alloc_f64(lmm_heap_t *heap, uint32_t family, double units, uint32_t site);
 int32_t lmm_free_f64(lmm_heap_t *heap, double addr);
@@ -321,11 +359,15 @@ LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, flags) == 28, "lmm_heap_info_t.flags"
 LMM_LAYOUT_CHECK(sizeof(lmm_arena_info_t) == 16, "lmm_arena_info_t size");
 LMM_LAYOUT_CHECK(offsetof(lmm_arena_info_t, base) == 0, "lmm_arena_info_t.base");
 LMM_LAYOUT_CHECK(offsetof(lmm_arena_info_t, len) == 8, "lmm_arena_info_t.len");
-LMM_LAYOUT_CHECK(sizeof(lmm_family_info_t) == 80, "lmm_family_info_t size");
+LMM_LAYOUT_CHECK(sizeof(lmm_family_info_t) == 96, "lmm_family_info_t size");
 LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, id) == 0, "lmm_family_info_t.id");
 LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, name_len) == 4, "lmm_family_info_t.name_len");
 LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, struct_size) == 8, "lmm_family_info_t.struct_size");
-LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, name) == 16, "lmm_family_info_t.name");
+LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, unit) == 16, "lmm_family_info_t.unit");
+LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, class_size) == 20, "lmm_family_info_t.class_size");
+LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, alignment) == 24, "lmm_family_info_t.alignment");
+LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, reserved) == 28, "lmm_family_info_t.reserved");
+LMM_LAYOUT_CHECK(offsetof(lmm_family_info_t, name) == 32, "lmm_family_info_t.name");
 LMM_LAYOUT_CHECK(sizeof(lmm_page_info_t) == 48, "lmm_page_info_t size");
 LMM_LAYOUT_CHECK(offsetof(lmm_page_info_t, base) == 0, "lmm_page_info_t.base");
 LMM_LAYOUT_CHECK(offsetof(lmm_page_info_t, size) == 8, "lmm_page_info_t.size");
@@ -350,6 +392,15 @@ LMM_LAYOUT_CHECK(offsetof(lmm_block_info_t, requested) == 8, "lmm_block_info_t.r
 LMM_LAYOUT_CHECK(offsetof(lmm_block_info_t, units) == 16, "lmm_block_info_t.units");
 LMM_LAYOUT_CHECK(offsetof(lmm_block_info_t, family) == 24, "lmm_block_info_t.family");
 LMM_LAYOUT_CHECK(offsetof(lmm_block_info_t, site) == 28, "lmm_block_info_t.site");
+LMM_LAYOUT_CHECK(sizeof(lmm_front_delta_t) == 56, "lmm_front_delta_t size");
+LMM_LAYOUT_CHECK(offsetof(lmm_front_delta_t, family) == 0, "lmm_front_delta_t.family");
+LMM_LAYOUT_CHECK(offsetof(lmm_front_delta_t, _reserved) == 4, "lmm_front_delta_t._reserved");
+LMM_LAYOUT_CHECK(offsetof(lmm_front_delta_t, allocs) == 8, "lmm_front_delta_t.allocs");
+LMM_LAYOUT_CHECK(offsetof(lmm_front_delta_t, frees) == 16, "lmm_front_delta_t.frees");
+LMM_LAYOUT_CHECK(offsetof(lmm_front_delta_t, net_size) == 24, "lmm_front_delta_t.net_size");
+LMM_LAYOUT_CHECK(offsetof(lmm_front_delta_t, net_app) == 32, "lmm_front_delta_t.net_app");
+LMM_LAYOUT_CHECK(offsetof(lmm_front_delta_t, net_hard) == 40, "lmm_front_delta_t.net_hard");
+LMM_LAYOUT_CHECK(offsetof(lmm_front_delta_t, peak_app) == 48, "lmm_front_delta_t.peak_app");
 /* END GENERATED */
 #ifdef __cplusplus
 }

@@ -35,6 +35,15 @@ alignment: u32,
 pages: std.ArrayListUnmanaged(*Page) = .{},
 queue: FreeQueue = .{},
 counters: Counters = .{},
+/// Block size the front tier serves for this family (0: none): one
+/// structure for a typed family, the class size for a size class.
+unit: u32 = 0,
+/// A size class of untyped memory ("bytes/48"): its block size; 0 otherwise.
+class_size: u32 = 0,
+/// The front cache: freed blocks of `unit` bytes, state `cached` (see front.zig).
+cache: std.ArrayListUnmanaged(*Block) = .{},
+/// Cached blocks lent to the TypeScript tier (in its caches or held).
+loaned: u64 = 0,
 
 /// Running statistics (see lmm_stats_t for their meaning).
 pub const Counters = struct {

@@ -58,6 +58,7 @@ const Block = @import("block.zig").Block;
 const Page = @import("page.zig").Page;
 const Family = @import("Family.zig");
 const Sites = @import("Sites.zig");
+const front = @import("front.zig");
 
 const Heap = @This();
 
@@ -101,6 +102,10 @@ pub const Config = struct {
     /// Leave the arenas mapped when the heap is destroyed: their owner (the
     /// Deno module, which may still hold views into them) unmaps them.
     keep_arenas: bool = false,
+    /// The classic heap, block for block: no front caches, no size classes,
+    /// no idle pages (`page_cache` is ignored). Slower; for teaching,
+    /// comparison and the classic API.
+    exact: bool = false,
     /// The system calls (tests inject failures here).
     sys: *const os.Sys = &os.Sys.real,
 };
@@ -131,6 +136,9 @@ magic: u64,
 mutex: std.Thread.Mutex = .{},
 locked: bool,
 keep_arenas: bool,
+exact: bool,
+/// Family id of each size class of untyped memory (0: not registered yet).
+classes: [front.classes.len]u32 = [_]u32{0} ** front.classes.len,
 sys: *const os.Sys,
 /// Key of the keyed checks (`seal.zig`).
 key: u32,
@@ -178,10 +186,11 @@ pub fn create(config: Config) CreateError!*Heap {
         .magic = live_magic,
         .locked = config.lock,
         .keep_arenas = config.keep_arenas,
+        .exact = config.exact,
         .sys = config.sys,
         .key = @truncate(os.randomSeed(@intFromPtr(mem))),
         .page_size = ps,
-        .cache_limit = config.page_cache,
+        .cache_limit = if (config.exact) 0 else config.page_cache,
         .next_reserve = reserve,
         .sites = Sites.init(gpa),
     };
@@ -241,6 +250,7 @@ fn releaseAll(h: *Heap) bool {
         const f = h.familyById(@intCast(id));
         f.queue.deinit(gpa);
         f.pages.deinit(gpa);
+        f.cache.deinit(gpa);
     }
     for (h.chunks.items) |c| gpa.destroy(c);
     h.chunks.deinit(gpa);
@@ -253,6 +263,7 @@ fn releaseAll(h: *Heap) bool {
 /// Returns the idle pages to the kernel.
 pub fn trim(h: *Heap) Error!void {
     try h.usable();
+    try front.flushAll(h);
     while (h.idle.items.len > 0) {
         const page = h.idle.items[h.idle.items.len - 1];
         const f = try h.pageFamily(page);
@@ -294,7 +305,7 @@ pub fn poison(h: *Heap, comptime fmt: []const u8, args: anytype) error{Corrupted
 }
 
 /// Verifies a header the engine is about to follow or rewrite.
-fn expectBlock(h: *Heap, b: *const Block, page: *const Page) Error!void {
+pub fn expectBlock(h: *Heap, b: *const Block, page: *const Page) Error!void {
     const at = @intFromPtr(b);
     if (at < page.base() + Page.header_size or at + Block.header_size > page.end() or !b.valid(h.key) or
         b.state().? == .dead or b.endAddr() > page.end())
@@ -302,14 +313,14 @@ fn expectBlock(h: *Heap, b: *const Block, page: *const Page) Error!void {
 }
 
 /// Verifies a free block of `f` that is about to be used or merged.
-fn expectFree(h: *Heap, f: *const Family, b: *const Block, page: *const Page) Error!void {
+pub fn expectFree(h: *Heap, f: *const Family, b: *const Block, page: *const Page) Error!void {
     try h.expectBlock(b, page);
     if (!b.isFree() or !f.queue.holds(b))
         return h.poison("free block at 0x{x} is not where the free queue of {s} says", .{ @intFromPtr(b), f.name() });
 }
 
 /// Verifies a page header; returns its family.
-fn pageFamily(h: *Heap, page: *const Page) Error!*Family {
+pub fn pageFamily(h: *Heap, page: *const Page) Error!*Family {
     if (!page.valid(h.key)) return h.poison("page header at 0x{x} fails its integrity check: memory was overwritten", .{page.base()});
     const f = h.family(page.family) orelse return h.poison("page 0x{x} names family {d}, which does not exist", .{ page.base(), page.family });
     if (!f.ownsPage(page)) return h.poison("page 0x{x} is not in the page list of {s}", .{ page.base(), f.name() });
@@ -408,6 +419,11 @@ pub fn validateName(name: []const u8) Error!void {
 
 /// Registers a structure; returns its family id.
 pub fn register(h: *Heap, name: []const u8, struct_size: u64) Error!u32 {
+    return h.registerWith(name, struct_size, 0);
+}
+
+/// Registers a family; `class_size` > 0 makes it a size class of untyped memory.
+pub fn registerWith(h: *Heap, name: []const u8, struct_size: u64, class_size: u32) Error!u32 {
     try h.usable();
     try validateName(name);
     if (struct_size == 0) return error.ZeroSize;
@@ -421,7 +437,11 @@ pub fn register(h: *Heap, name: []const u8, struct_size: u64) Error!u32 {
         h.chunks.appendAssumeCapacity(try gpa.create([chunk_len]Family));
     }
     const f = h.familyById(id);
-    f.* = Family.init(id, name, struct_size, Family.alignmentFor(struct_size, id == bytes_family));
+    f.* = Family.init(id, name, struct_size, Family.alignmentFor(struct_size, id == bytes_family or class_size != 0));
+    f.class_size = class_size;
+    if (!h.exact and id != bytes_family) {
+        f.unit = if (class_size != 0) class_size else front.unitFor(struct_size, f.alignment, h.page_size);
+    }
     h.names.putAssumeCapacity(f.name(), id);
     h.family_count += 1;
     return id;
@@ -583,7 +603,7 @@ fn splitTail(h: *Heap, f: *Family, page: *Page, b: *Block, need: usize) void {
 
 /// Zeroes the part of `p[0..len]` below address `clean_from` (memory above
 /// it was never written since the kernel provided it).
-fn zeroBelow(p: [*]u8, len: usize, clean_from: usize) void {
+pub fn zeroBelow(p: [*]u8, len: usize, clean_from: usize) void {
     const start = @intFromPtr(p);
     const stop = @min(start + len, clean_from);
     if (start >= stop) return;
@@ -597,7 +617,7 @@ fn zeroBelow(p: [*]u8, len: usize, clean_from: usize) void {
     @memset(p[0..n], 0);
 }
 
-fn markOccupied(h: *Heap, f: *Family, page: *Page, b: *Block, requested: u64, site: u32) void {
+pub fn markOccupied(h: *Heap, f: *Family, page: *Page, b: *Block, requested: u64, site: u32) void {
     b.setUse(site, b.size() - requested);
     b.setState(.occupied);
     b.sealWith(h.key);
@@ -607,13 +627,13 @@ fn markOccupied(h: *Heap, f: *Family, page: *Page, b: *Block, requested: u64, si
     if (page.markDirty(b.endAddr())) page.sealWith(h.key);
 }
 
-fn unmarkOccupied(h: *Heap, f: *Family, size: u64, requested: u64) void {
+pub fn unmarkOccupied(h: *Heap, f: *Family, size: u64, requested: u64) void {
     f.uncountOccupied(size, requested);
     h.app_bytes -= requested;
 }
 
 /// Bytes for `units` structures of `f`, checked.
-fn requestBytes(f: *const Family, units: u64) Error!u64 {
+pub fn requestBytes(f: *const Family, units: u64) Error!u64 {
     if (units == 0) return error.ZeroSize;
     const bytes = std.math.mul(u64, units, f.struct_size) catch return error.Overflow;
     if (bytes > max_bytes) return error.Overflow;
@@ -621,21 +641,56 @@ fn requestBytes(f: *const Family, units: u64) Error!u64 {
 }
 
 /// The page of a regular block taken from `f`'s queue, verified.
-fn regularPageOf(h: *Heap, f: *const Family, b: *const Block) Error!*Page {
+pub fn regularPageOf(h: *Heap, f: *const Family, b: *const Block) Error!*Page {
     const page: *Page = @ptrFromInt(@intFromPtr(b) & ~(h.page_size - 1));
     if ((try h.pageFamily(page)) != f or page.isLarge())
         return h.poison("page 0x{x} of a free block of {s} belongs elsewhere", .{ page.base(), f.name() });
     return page;
 }
 
-/// Zeroed memory for `units` structures of family `family_id`, worst fit.
+/// Data bytes of the block that serves `bytes` in `f`: the class size for a
+/// size class, else `bytes` rounded up to the family's alignment.
+pub inline fn needFor(f: *const Family, bytes: u64) usize {
+    return if (f.class_size != 0) f.class_size else @intCast(std.mem.alignForward(u64, bytes, f.alignment));
+}
+
+/// Zeroed memory for `units` structures of family `family_id`: from the
+/// front cache when it holds a block of that size, else worst fit. Untyped
+/// requests (family 0) of up to `front.max_class` bytes go to their size
+/// class, unless the heap is exact.
 pub fn alloc(h: *Heap, family_id: u32, units: u64, site: u32) Error![*]u8 {
     try h.usable();
-    const f = h.family(family_id) orelse return error.UnknownFamily;
+    var f = h.family(family_id) orelse return error.UnknownFamily;
     const bytes = try requestBytes(f, units);
     if (site >= h.sites.count()) return error.InvalidArg;
+    if (!h.exact) {
+        if (f.id == bytes_family) if (front.classOf(bytes)) |c| {
+            if (front.classes[c] <= Page.capacity(h.page_size)) f = try front.classFamily(h, c);
+        };
+        if (f.unit != 0 and needFor(f, bytes) == f.unit) {
+            if (try front.take(h, f, bytes, site)) |p| return p;
+        }
+    }
     if (bytes > Page.capacity(h.page_size)) return h.allocLarge(f, bytes, site);
-    const need: usize = @intCast(std.mem.alignForward(u64, bytes, f.alignment));
+    const c = try h.carve(f, needFor(f, bytes));
+    zeroBelow(c.block.data(), c.block.size(), c.clean_from);
+    h.markOccupied(f, c.page, c.block, bytes, site);
+    f.counters.alloc_count += 1;
+    return c.block.data();
+}
+
+/// A block carved out of the worst-fit heap: out of the free queue and out
+/// of the free counts, not yet marked.
+pub const Carved = struct {
+    block: *Block,
+    page: *Page,
+    /// The page's dirty mark before the carve: memory above it is zero.
+    clean_from: usize,
+};
+
+/// Takes a block of `need` data bytes from `f`'s largest free block — worst
+/// fit — or from a new page, splitting off the rest.
+pub fn carve(h: *Heap, f: *Family, need: usize) Error!Carved {
     try f.queue.ensureUnusedCapacity(gpa, 1);
     var page: *Page = undefined;
     const b = blk: {
@@ -663,10 +718,7 @@ pub fn alloc(h: *Heap, family_id: u32, units: u64, site: u32) Error![*]u8 {
     } else {
         f.removeFree(b);
     }
-    zeroBelow(b.data(), b.size(), clean_from);
-    h.markOccupied(f, page, b, bytes, site);
-    f.counters.alloc_count += 1;
-    return b.data();
+    return .{ .block = b, .page = page, .clean_from = clean_from };
 }
 
 /// A large page holding one block of `bytes`.
@@ -725,7 +777,8 @@ pub fn resolve(h: *Heap, addr: usize) Error!Found {
     if (!b.valid(h.key)) return h.classify(arena, addr);
     switch (b.state().?) {
         .occupied => {},
-        .free, .dead, .cached => return error.DoubleFree,
+        .cached => if (!b.isHeld()) return error.DoubleFree,
+        .free, .dead => return error.DoubleFree,
     }
     const large = b.size_g == 0;
     const page: *Page = @ptrFromInt(if (large) addr - Block.header_size - Page.header_size else addr & ~(h.page_size - 1));
@@ -773,7 +826,7 @@ fn classify(h: *Heap, arena: *const Arena, addr: usize) Error {
 /// Verifies both neighbours of a regular block before a free or a resize
 /// rewrites them: the next one (an overflow out of `b` lands there first) and
 /// the previous one; a free neighbour must also be where its queue says.
-fn checkNeighbours(h: *Heap, r: Found) Error!void {
+pub fn checkNeighbours(h: *Heap, r: Found) Error!void {
     if (r.page.isLarge()) return;
     const b = r.block;
     if (b.next(r.page.end())) |n| {
@@ -796,6 +849,13 @@ fn checkNeighbours(h: *Heap, r: Found) Error!void {
 pub fn free(h: *Heap, addr: usize) Error!void {
     try h.usable();
     const r = try h.resolve(addr);
+    if (r.block.state().? == .cached) return error.InvalidArg; // held by the TypeScript tier
+    if (!r.page.isLarge() and r.family.unit != 0 and r.block.size() == r.family.unit) {
+        // Into the front cache: nothing merges, but the next header is still
+        // verified, where a write past the end of this block lands first.
+        if (r.block.next(r.page.end())) |n| try h.expectBlock(n, r.page);
+        if (try front.put(h, r)) return;
+    }
     try h.checkNeighbours(r);
     try r.family.queue.ensureUnusedCapacity(gpa, 1);
     h.freeResolved(r);
@@ -803,9 +863,16 @@ pub fn free(h: *Heap, addr: usize) Error!void {
 
 fn freeResolved(h: *Heap, r: Found) void {
     const f = r.family;
-    const b = r.block;
     h.unmarkOccupied(f, r.size(), r.requested());
     f.counters.free_count += 1;
+    h.insertFree(f, r.page, r.block);
+}
+
+/// Makes `b` (out of every count, its neighbours verified, queue capacity
+/// reserved) a free block of the worst-fit heap: coalesced with its free
+/// neighbours, an emptied page kept idle or given back.
+pub fn insertFree(h: *Heap, f: *Family, page: *Page, b: *Block) void {
+    const r: Found = .{ .page = page, .block = b, .family = f };
     b.setUse(0, 0);
     b.setState(.free);
     if (r.page.isLarge()) {
@@ -824,7 +891,6 @@ fn freeResolved(h: *Heap, r: Found) void {
     // Merge with the free neighbours. The merged block keeps a queue slot
     // that is already there (the previous block's, else the next one's), so
     // one sift replaces a removal and an insertion.
-    const page = r.page;
     const next: ?*Block = if (b.next(page.end())) |n| (if (n.isFree()) n else null) else null;
     const merged = if (b.prev()) |p| (if (p.isFree()) p else null) else null;
     if (merged) |p| {
@@ -859,9 +925,11 @@ fn freeResolved(h: *Heap, r: Found) void {
 pub fn realloc(h: *Heap, addr: usize, units: u64) Error![*]u8 {
     try h.usable();
     const r = try h.resolve(addr);
+    if (r.block.state().? == .cached) return error.InvalidArg; // held by the TypeScript tier
     const f = r.family;
     const b = r.block;
     const bytes = try requestBytes(f, units);
+    if (f.class_size != 0) return h.reallocClass(r, bytes);
     try h.checkNeighbours(r);
     // Room for: a split tail now, or (moving) a new page's block plus the old block's free.
     try f.queue.ensureUnusedCapacity(gpa, 2);
@@ -908,6 +976,26 @@ pub fn realloc(h: *Heap, addr: usize, units: u64) Error![*]u8 {
     // The reservation above keeps this free from needing memory; the block
     // and its neighbours were verified and only verified writes happened since.
     h.freeResolved(h.resolve(addr) catch unreachable);
+    f.counters.realloc_count += 1;
+    return moved;
+}
+
+/// Resizes a block of a size class: in place while the size stays in its
+/// class, else into the class (or the worst-fit family) of the new size.
+fn reallocClass(h: *Heap, r: Found, bytes: u64) Error![*]u8 {
+    const f = r.family;
+    const b = r.block;
+    const old = b.requested();
+    if (front.classOf(bytes)) |c| if (front.classes[c] == f.class_size and b.size() == f.class_size) {
+        h.unmarkOccupied(f, b.size(), old);
+        if (bytes > old) zeroBelow(b.data() + old, @intCast(bytes - old), r.page.dirtyEnd());
+        h.markOccupied(f, r.page, b, bytes, b.site());
+        f.counters.realloc_count += 1;
+        return b.data();
+    };
+    const moved = try h.alloc(bytes_family, bytes, b.site());
+    @memcpy(moved[0..@intCast(@min(old, bytes))], b.data()[0..@intCast(@min(old, bytes))]);
+    try h.free(r.block.dataAddr());
     f.counters.realloc_count += 1;
     return moved;
 }
@@ -994,7 +1082,7 @@ test "a fresh page is not written beyond the headers (the kernel's zero fill is 
 }
 
 test "an emptied page gives its memory back: RSS falls, the range stays mapped" {
-    const h = try testHeap(.{ .page_cache = 0 });
+    const h = try testHeap(.{ .exact = true });
     defer done(h);
     const p = try h.alloc(bytes_family, 1000, 0);
     const page = @intFromPtr(p) & ~(h.page_size - 1);
@@ -1028,7 +1116,7 @@ test "memory reused after free is zeroed again" {
 }
 
 test "worst fit: the largest free block serves the request" {
-    const h = try testHeap(.{ .page_size = 4096 });
+    const h = try testHeap(.{ .page_size = 4096, .exact = true });
     defer done(h);
     // Carve a page into blocks, then free two of different sizes apart.
     const small = try h.alloc(bytes_family, 64, 0);
@@ -1047,7 +1135,7 @@ test "worst fit: the largest free block serves the request" {
 test "free coalesces with both neighbours in every order" {
     const orders = [_][3]usize{ .{ 0, 1, 2 }, .{ 0, 2, 1 }, .{ 1, 0, 2 }, .{ 1, 2, 0 }, .{ 2, 0, 1 }, .{ 2, 1, 0 } };
     for (orders) |order| {
-        const h = try testHeap(.{ .page_cache = 0 });
+        const h = try testHeap(.{ .exact = true });
         defer done(h);
         var ptrs: [3][*]u8 = undefined;
         for (&ptrs) |*p| p.* = try h.alloc(bytes_family, 80, 0);
@@ -1074,7 +1162,7 @@ test "remainder of header size -1, 0 and +1 granules: hard fragmentation or a sp
         .{ .take = cap - Block.header_size + 16, .split = false }, // rest < header
     };
     for (cases) |c| {
-        const h = try testHeap(.{ .page_size = 4096 });
+        const h = try testHeap(.{ .page_size = 4096, .exact = true });
         defer done(h);
         const p = try h.alloc(bytes_family, c.take, 0);
         const f = h.family(bytes_family).?;

@@ -12,6 +12,7 @@ const Block = @import("block.zig").Block;
 const Page = @import("page.zig").Page;
 const Family = @import("Family.zig");
 const Sites = @import("Sites.zig");
+const front = @import("front.zig");
 
 pub const version: u32 = 2;
 
@@ -140,6 +141,9 @@ pub const heap_no_lock: u32 = 1;
 /// `lmm_config_t.flags`: destroying the heap leaves its arenas mapped (their
 /// memory given back); the caller unmaps them with `lmm_arena_unmap`.
 pub const heap_keep_arenas: u32 = 2;
+/// `lmm_config_t.flags`: the classic heap: no front caches, no size classes,
+/// no idle pages.
+pub const heap_exact: u32 = 4;
 
 pub const Stats = extern struct {
     size: u32 = @sizeOf(Stats),
@@ -196,6 +200,12 @@ pub const FamilyInfo = extern struct {
     id: u32,
     name_len: u32,
     struct_size: u64,
+    /// Block size its front cache serves (0: none).
+    unit: u32,
+    /// A size class of untyped memory: its block size; 0 for other families.
+    class_size: u32,
+    alignment: u32,
+    reserved: u32 = 0,
     name: [64]u8,
 };
 
@@ -211,6 +221,7 @@ pub const PageInfo = extern struct {
 };
 
 pub const block_free: u32 = 1;
+pub const block_cached: u32 = 2;
 pub const walk_live_only: u32 = 1;
 
 pub const BlockRecord = extern struct {
@@ -251,6 +262,10 @@ pub const constants = [_]Constant{
     .{ .name = "SITE_LIMIT", .value = Sites.limit, .doc = "allocation sites one heap can record" },
     .{ .name = "HEAP_NO_LOCK", .value = heap_no_lock, .doc = "lmm_config_t.flags: one thread at a time uses the heap; calls skip its lock" },
     .{ .name = "HEAP_KEEP_ARENAS", .value = heap_keep_arenas, .doc = "lmm_config_t.flags: destroy leaves the arenas mapped for their owner to unmap" },
+    .{ .name = "HEAP_EXACT", .value = heap_exact, .doc = "lmm_config_t.flags: the classic heap: no front caches, no size classes, no idle pages" },
+    .{ .name = "BLOCK_CACHED", .value = block_cached, .doc = "lmm_block_record_t.flags: a free block waiting in a front cache" },
+    .{ .name = "HELD_BIT", .value = Block.held_bit, .doc = "meta block tail bit: a cached block the TypeScript tier handed out" },
+    .{ .name = "MAX_CLASS", .value = front.max_class, .doc = "largest untyped request served by a size class" },
     .{ .name = "BLOCK_FREE", .value = block_free, .doc = "lmm_block_record_t.flags: the block is free" },
     .{ .name = "WALK_LIVE_ONLY", .value = walk_live_only, .doc = "lmm_blocks() flag: list occupied blocks only" },
     .{ .name = "PAGE_FAMILY_OFFSET", .value = @offsetOf(Page, "family"), .doc = "offset of a page header's family id (u32)" },
@@ -258,7 +273,7 @@ pub const constants = [_]Constant{
     .{ .name = "STATE_FREE", .value = @intFromEnum(Block.State.free), .doc = "meta block state: free" },
     .{ .name = "STATE_OCCUPIED", .value = @intFromEnum(Block.State.occupied), .doc = "meta block state: occupied" },
     .{ .name = "STATE_DEAD", .value = @intFromEnum(Block.State.dead), .doc = "meta block state: merged away" },
-    .{ .name = "STATE_CACHED", .value = @intFromEnum(Block.State.cached), .doc = "meta block state: freed into a front cache" },
+    .{ .name = "STATE_CACHED", .value = @intFromEnum(Block.State.cached), .doc = "meta block state: in a front cache (or held by the TypeScript tier)" },
 };
 
 /// The extern structs, by their C names.
@@ -273,6 +288,7 @@ pub const structs = [_]Struct{
     .{ .c_name = "lmm_page_info_t", .ts_name = "PageInfo", .T = PageInfo },
     .{ .c_name = "lmm_block_record_t", .ts_name = "BlockRecord", .T = BlockRecord },
     .{ .c_name = "lmm_block_info_t", .ts_name = "BlockInfo", .T = BlockInfo },
+    .{ .c_name = "lmm_front_delta_t", .ts_name = "FrontDelta", .T = front.Delta },
 };
 
 // The sizes lmm.h promises (x86-64 / aarch64 natural alignment).
@@ -283,7 +299,8 @@ comptime {
     std.debug.assert(@offsetOf(Stats, "pages_returned") == 184);
     std.debug.assert(@sizeOf(HeapInfo) == 32);
     std.debug.assert(@sizeOf(ArenaInfo) == 16);
-    std.debug.assert(@sizeOf(FamilyInfo) == 80);
+    std.debug.assert(@sizeOf(FamilyInfo) == 96);
+    std.debug.assert(@sizeOf(front.Delta) == 56);
     std.debug.assert(@sizeOf(PageInfo) == 48);
     std.debug.assert(@sizeOf(BlockRecord) == 48);
     std.debug.assert(@sizeOf(BlockInfo) == 32);

@@ -10,9 +10,10 @@
 //! | `link`  | 0..26  | distance to the previous header / 8 (0: first block)       |
 //! |         | 27..28 | zero                                                       |
 //! |         | 29..31 | `State`                                                    |
-//! | `tail`  | 0..21  | allocation site id (occupied blocks)                       |
-//! |         | 22..31 | slack: data bytes minus requested bytes (occupied blocks)  |
-//! | `check` | 0..31  | keyed hash of the address and the three words (`seal.zig`) |
+//! | `tail`  | 0..20  | allocation site id (occupied blocks)                       |
+//! |         | 21     | `held`: a cached block the TypeScript tier handed out      |
+//! |         | 22..31 | slack: data bytes minus requested bytes                    |
+//! | `check` | 0..31  | keyed hash of the address and the words (`seal.zig`)       |
 //!
 //! The blocks of a page form a doubly-linked chain in address order: the next
 //! header follows the data (`next == data + size` unless the data reaches the
@@ -23,7 +24,12 @@
 //!
 //! `check` covers the three other words and the address, so a write past the
 //! end of a block — which lands in the next header and changes `size` first —
-//! is found by `free` and by `check`. A header that disappears when its block
+//! is found by `free` and by `check`. One exception: a `cached` block (held
+//! by a front cache, see `front.zig`) is sealed without its `held` bit and
+//! slack, which the Deno module's allocation fast path flips in place when it
+//! hands the block out and takes it back — without recomputing a hash.
+//! Those two fields are advisory (the engine never follows them) and an
+//! overflow still changes `size` first. A header that disappears when its block
 //! coalesces into the previous one is left behind as `dead` (still sealed):
 //! a second free of that address is then a double free, not an unknown
 //! address. Zeroing on allocation wipes such leftovers.
@@ -46,7 +52,9 @@ pub const Block = extern struct {
     /// Largest slack a block can record.
     pub const max_slack: u32 = (1 << 10) - 1;
     /// Site ids that fit in `tail`.
-    pub const site_limit: u32 = 1 << 22;
+    pub const site_limit: u32 = 1 << 21;
+    /// `tail` bit of a cached block handed out by the TypeScript tier.
+    pub const held_bit: u32 = 1 << 21;
 
     pub const State = enum(u3) { free = 1, occupied = 2, dead = 3, cached = 4 };
 
@@ -106,6 +114,11 @@ pub const Block = extern struct {
         return b.link >> state_shift == @intFromEnum(State.free);
     }
 
+    /// A cached block that the TypeScript tier handed to the application.
+    pub inline fn isHeld(b: *const Block) bool {
+        return b.tail & held_bit != 0;
+    }
+
     pub inline fn site(b: *const Block) u32 {
         return b.tail & (site_limit - 1);
     }
@@ -159,7 +172,9 @@ pub const Block = extern struct {
         var h = seal.start(key, @intFromPtr(b));
         h = seal.mix(h, b.size_g);
         h = seal.mix(h, b.link);
-        h = seal.mix(h, b.tail);
+        // A cached block's held bit and slack are left out (see the top).
+        const cached = b.link >> state_shift == @intFromEnum(State.cached);
+        h = seal.mix(h, if (cached) b.tail & (site_limit - 1) else b.tail);
         return seal.finish(h);
     }
 
@@ -199,6 +214,23 @@ test "a header copied to another address is not valid there" {
     buf[1] = buf[0];
     try std.testing.expect(buf[0].valid(7));
     try std.testing.expect(!buf[1].valid(7));
+}
+
+test "a cached block's held bit and slack change without a new seal; its site does not" {
+    var buf: [2]Block align(16) = undefined;
+    const b = &buf[0];
+    b.init(32, 0, .cached);
+    b.sealWith(5);
+    b.tail = Block.held_bit | (24 << 22);
+    try std.testing.expect(b.valid(5) and b.isHeld());
+    try std.testing.expectEqual(@as(usize, 8), b.requested());
+    b.tail |= 3; // a site
+    try std.testing.expect(!b.valid(5));
+    b.tail &= ~@as(u32, 3);
+    b.setState(.occupied); // any other state seals every bit
+    b.sealWith(5);
+    b.tail ^= Block.held_bit;
+    try std.testing.expect(!b.valid(5));
 }
 
 test "fields round-trip through their bits" {

@@ -10,6 +10,7 @@ const introspect = @import("introspect.zig");
 const Block = @import("block.zig").Block;
 const Page = @import("page.zig").Page;
 const os = @import("os.zig");
+const front = @import("front.zig");
 
 const Error = abi.Error;
 
@@ -89,13 +90,14 @@ fn heapCreate(config: ?*const abi.Config, result: ?*?*Heap) Error!void {
     const r = try out(?*Heap, result);
     var cfg: Heap.Config = .{};
     if (config) |c| {
-        if (c.size != @sizeOf(abi.Config) or c.version != abi.version or c.flags & ~(abi.heap_no_lock | abi.heap_keep_arenas) != 0) return error.BadConfig;
+        if (c.size != @sizeOf(abi.Config) or c.version != abi.version or c.flags & ~(abi.heap_no_lock | abi.heap_keep_arenas | abi.heap_exact) != 0) return error.BadConfig;
         if (c.page_size > std.math.maxInt(usize) or c.reserve > Heap.max_bytes) return error.BadConfig;
         cfg = .{
             .page_size = @intCast(c.page_size),
             .page_cache = c.page_cache,
             .lock = c.flags & abi.heap_no_lock == 0,
             .keep_arenas = c.flags & abi.heap_keep_arenas != 0,
+            .exact = c.flags & abi.heap_exact != 0,
             .reserve = if (c.reserve == 0) Heap.default_reserve else @intCast(c.reserve),
         };
     }
@@ -138,7 +140,7 @@ fn heapInfo(handle: ?*Heap, result: ?*abi.HeapInfo) Error!void {
         .page_header_size = @intCast(Page.header_size),
         .meta_block_size = @intCast(Block.header_size),
         .arenas = h.arena_count,
-        .flags = (if (h.locked) 0 else abi.heap_no_lock) | (if (h.keep_arenas) abi.heap_keep_arenas else 0),
+        .flags = (if (h.locked) 0 else abi.heap_no_lock) | (if (h.keep_arenas) abi.heap_keep_arenas else 0) | (if (h.exact) abi.heap_exact else 0),
     };
 }
 
@@ -209,7 +211,7 @@ fn familyInfo(handle: ?*Heap, family: u32, result: ?*abi.FamilyInfo) Error!void 
     defer leave(h);
     const r = try out(abi.FamilyInfo, result);
     const f = h.family(family) orelse return error.UnknownFamily;
-    r.* = .{ .id = f.id, .name_len = f.name_len, .struct_size = f.struct_size, .name = f.name_buf };
+    r.* = .{ .id = f.id, .name_len = f.name_len, .struct_size = f.struct_size, .unit = f.unit, .class_size = f.class_size, .alignment = f.alignment, .name = f.name_buf };
 }
 
 // ---------------------------------------------------------------- blocks
@@ -358,6 +360,80 @@ export fn lmm_check(handle: ?*Heap, msg: ?[*]u8, cap: u32) c_int {
     return 0;
 }
 
+// ---------------------------------------------------------------- front tier
+
+export fn lmm_front_flush(handle: ?*Heap) c_int {
+    return status(frontFlush(handle));
+}
+
+fn frontFlush(handle: ?*Heap) Error!void {
+    const h = try enter(handle);
+    defer leave(h);
+    try h.usable();
+    try front.flushAll(h);
+}
+
+/// The family serving an untyped request of `bytes` (its size class,
+/// registered on first use, or family 0), or -status.
+export fn lmm_class_family_f64(handle: ?*Heap, bytes: f64) i32 {
+    return classFamily(handle, bytes) catch |e| -code(e);
+}
+
+fn classFamily(handle: ?*Heap, bytes: f64) Error!i32 {
+    const h = try enter(handle);
+    defer leave(h);
+    try h.usable();
+    const n = try countFromF64(bytes);
+    if (h.exact) return Heap.bytes_family;
+    const c = front.classOf(n) orelse return Heap.bytes_family;
+    if (front.classes[c] > @import("page.zig").Page.capacity(h.page_size)) return Heap.bytes_family;
+    return @intCast((try front.classFamily(h, c)).id);
+}
+
+/// Lends up to `cap` cached blocks of `family`'s front unit to the caller's
+/// own cache (the Deno module's): their addresses go to `out`; returns how
+/// many, or -status.
+export fn lmm_front_refill_f64(handle: ?*Heap, family: u32, out_addrs: ?[*]f64, cap: u32) i32 {
+    return frontRefill(handle, family, out_addrs, cap) catch |e| -code(e);
+}
+
+fn frontRefill(handle: ?*Heap, family: u32, out_addrs: ?[*]f64, cap: u32) Error!i32 {
+    const h = try enter(handle);
+    defer leave(h);
+    try h.usable();
+    if (cap == 0 or cap > 1 << 20) return error.InvalidArg;
+    const f = h.family(family) orelse return error.UnknownFamily;
+    const n = try front.refill(h, f, (out_addrs orelse return error.InvalidArg)[0..cap]);
+    return @intCast(n);
+}
+
+/// Takes back `n` lent blocks of `family` that the caller's cache holds.
+export fn lmm_front_return_f64(handle: ?*Heap, family: u32, addrs: ?[*]const f64, n: u32) c_int {
+    return status(frontReturn(handle, family, addrs, n));
+}
+
+fn frontReturn(handle: ?*Heap, family: u32, addrs: ?[*]const f64, n: u32) Error!void {
+    const h = try enter(handle);
+    defer leave(h);
+    try h.usable();
+    const f = h.family(family) orelse return error.UnknownFamily;
+    if (n == 0) return;
+    try front.giveBack(h, f, (addrs orelse return error.InvalidArg)[0..n]);
+}
+
+/// Applies what the caller's cache did to the counters (`lmm_front_delta_t`).
+export fn lmm_front_settle(handle: ?*Heap, deltas: ?[*]const front.Delta, n: u32) c_int {
+    return status(frontSettle(handle, deltas, n));
+}
+
+fn frontSettle(handle: ?*Heap, deltas: ?[*]const front.Delta, n: u32) Error!void {
+    const h = try enter(handle);
+    defer leave(h);
+    try h.usable();
+    if (n == 0) return;
+    try front.settle(h, (deltas orelse return error.InvalidArg)[0..n]);
+}
+
 // ---------------------------------------------------------------- FFI-shaped variants
 
 const two53: f64 = 9007199254740992.0;
@@ -498,7 +574,7 @@ test "f64 variants: bad numbers come back as negative statuses" {
     const a = lmm_alloc_f64(h, 0, 100, 0);
     try testing.expect(a > 0);
     try testing.expectEqual(@as(f64, 100), lmm_size_f64(h, a));
-    try testing.expectEqual(@as(i32, 0), lmm_family_of_f64(h, a));
+    try testing.expectEqual(@as(i32, 1), lmm_family_of_f64(h, a)); // its size class, "bytes/112"
     const bad_addr = -@as(i32, @intFromEnum(abi.Status.bad_address));
     try testing.expectEqual(bad_addr, lmm_free_f64(h, -5));
     try testing.expectEqual(bad_addr, lmm_free_f64(h, a + 0.5));
@@ -520,7 +596,7 @@ test "config and output-pointer errors" {
     cfg.version = 99;
     try testing.expectEqual(@intFromEnum(abi.Status.bad_config), lmm_heap_create(&cfg, &h));
     lmm_config_default(&cfg);
-    cfg.flags = 4; // unknown flag
+    cfg.flags = 8; // unknown flag
     try testing.expectEqual(@intFromEnum(abi.Status.bad_config), lmm_heap_create(&cfg, &h));
     lmm_config_default(&cfg);
     cfg.reserve = Heap.max_bytes + 1;

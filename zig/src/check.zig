@@ -101,6 +101,14 @@ fn family(h: *const Heap, f: *const Family, fail: Fail, arena_units: []usize, ar
     var n: Family.Counters = .{};
     var idle: u64 = 0;
     var queued: u64 = 0;
+    var cached: u64 = 0;
+    if (f.unit != 0 and (h.exact or f.unit % f.alignment != 0)) return fail.say("{s}: front unit {d} in an exact heap or misaligned", .{ f.name(), f.unit });
+    if (f.cache.items.len > 0 and f.unit == 0) return fail.say("{s}: cached blocks without a front unit", .{f.name()});
+    for (f.cache.items) |b| {
+        const p: *const Page = @ptrFromInt(@intFromPtr(b) & ~(h.page_size - 1));
+        if (!f.ownsPage(p) or p.isLarge() or !b.valid(h.key) or b.state().? != .cached or b.isHeld() or b.size() != f.unit)
+            return fail.say("{s}: its front cache holds 0x{x}, not a cached block of its own", .{ f.name(), b.dataAddr() });
+    }
     for (f.pages.items, 0..) |p, slot| {
         // A page pointer from the list is placed before it is read.
         const ai = for (h.arenas[0..h.arena_count], 0..) |*a, i| {
@@ -122,7 +130,7 @@ fn family(h: *const Heap, f: *const Family, fail: Fail, arena_units: []usize, ar
         arena_pages[ai] += 1;
         n.pages += 1;
         n.bytes_mapped += p.size;
-        const empty = if (p.isLarge()) try large(h, f, p, &n, fail) else try page(h, f, p, &n, &queued, fail);
+        const empty = if (p.isLarge()) try large(h, f, p, &n, fail) else try page(h, f, p, &n, &queued, &cached, fail);
         if (p.isIdle()) {
             idle += 1;
             if (!empty) return fail.say("{s}: page 0x{x} is idle but not empty", .{ f.name(), p.base() });
@@ -131,6 +139,7 @@ fn family(h: *const Heap, f: *const Family, fail: Fail, arena_units: []usize, ar
         } else if (empty) return fail.say("{s}: page 0x{x} is empty but neither idle nor returned", .{ f.name(), p.base() });
     }
     if (f.queue.len != queued) return fail.say("{s}: queue holds {d} blocks, pages have {d} free", .{ f.name(), f.queue.len, queued });
+    if (cached != f.cache.items.len + f.loaned) return fail.say("{s}: {d} cached blocks in its pages, its cache holds {d} and {d} are lent", .{ f.name(), cached, f.cache.items.len, f.loaned });
     if (f.queue.firstViolation()) |i| return fail.say("{s}: free queue out of order at index {d}", .{ f.name(), i });
     const c = f.counters;
     inline for (.{ "pages", "bytes_mapped", "total_blocks", "free_blocks", "app_bytes", "occupied_bytes", "free_bytes", "hard_frag_bytes", "soft_frag_blocks", "soft_frag_bytes" }) |field| {
@@ -182,7 +191,7 @@ fn large(h: *const Heap, f: *const Family, p: *const Page, n: *Family.Counters, 
 }
 
 /// The chain of a regular page; returns whether the page is empty.
-fn page(h: *const Heap, f: *const Family, p: *const Page, n: *Family.Counters, queued: *u64, fail: Fail) Error!bool {
+fn page(h: *const Heap, f: *const Family, p: *const Page, n: *Family.Counters, queued: *u64, cached: *u64, fail: Fail) Error!bool {
     if (p.requested != 0) return fail.say("{s}: page 0x{x}: a regular page with requested bytes", .{ f.name(), p.base() });
     var expect = p.base() + Page.header_size;
     var prev_distance: usize = 0;
@@ -213,7 +222,22 @@ fn page(h: *const Heap, f: *const Family, p: *const Page, n: *Family.Counters, q
                 try countOccupied(h, f, p, n, b.dataAddr(), b.size(), b.requested(), b.site(), fail);
                 prev_free = false;
             },
-            .dead, .cached => return fail.say("{s}: page 0x{x}: {s} meta block at offset {d} is in the chain", .{ f.name(), p.base(), @tagName(b.state().?), off }),
+            .cached => {
+                // In a front cache (free) or handed out by the TypeScript tier (held).
+                if (b.size() != f.unit) return fail.say("{s}: page 0x{x}: cached block at offset {d} of {d} bytes, the front unit is {d}", .{ f.name(), p.base(), off, b.size(), f.unit });
+                if (b.site() != 0) return fail.say("{s}: page 0x{x}: cached block at offset {d} has a site", .{ f.name(), p.base(), off });
+                if (b.endAddr() > p.dirtyEnd()) return fail.say("{s}: page 0x{x}: cached block at offset {d} lies past the dirty mark", .{ f.name(), p.base(), off });
+                if (b.isHeld()) {
+                    if (b.slack() >= b.size()) return fail.say("{s}: page 0x{x}: held block at offset {d} has slack {d}", .{ f.name(), p.base(), off, b.slack() });
+                    try countOccupied(h, f, p, n, b.dataAddr(), b.size(), b.requested(), 0, fail);
+                } else {
+                    if (b.slack() != 0) return fail.say("{s}: page 0x{x}: cached block at offset {d} has slack", .{ f.name(), p.base(), off });
+                    countFree(f, n, b.size());
+                }
+                cached.* += 1;
+                prev_free = false;
+            },
+            .dead => return fail.say("{s}: page 0x{x}: dead meta block at offset {d} is in the chain", .{ f.name(), p.base(), off }),
         }
         expect = b.endAddr();
         prev_distance = Block.header_size + b.size();
@@ -240,7 +264,7 @@ test "check passes on a fresh heap and names what broke" {
 }
 
 test "check finds a free block missing from the queue" {
-    const h = try Heap.create(.{ .reserve = 1 << 20 });
+    const h = try Heap.create(.{ .reserve = 1 << 20, .exact = true });
     defer _ = h.destroyFully();
     var msg: [200]u8 = undefined;
     const a = try h.alloc(Heap.bytes_family, 64, 0);

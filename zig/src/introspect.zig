@@ -83,7 +83,7 @@ fn eachPage(h: *Heap, id: u32, ctx: anytype, comptime visit: fn (@TypeOf(ctx), *
 }
 
 /// One block of a page as the listings see it.
-const Item = struct { addr: usize, size: u64, requested: u64, site: u32, free: bool };
+const Item = struct { addr: usize, size: u64, requested: u64, site: u32, free: bool, cached: bool = false };
 
 /// Calls `each(ctx, item)` for every block of `p`, verifying each header.
 fn eachBlock(h: *Heap, p: *const Page, ctx: anytype, comptime each: fn (@TypeOf(ctx), Item) void) WalkError!void {
@@ -98,8 +98,10 @@ fn eachBlock(h: *Heap, p: *const Page, ctx: anytype, comptime each: fn (@TypeOf(
     while (it) |b| : (it = b.next(p.end())) {
         if (@intFromPtr(b) != expect or !b.valid(h.key) or b.endAddr() > p.end())
             return h.poison("meta block at 0x{x} fails its integrity check: memory was overwritten", .{@intFromPtr(b)});
-        const free = b.isFree();
-        each(ctx, .{ .addr = b.dataAddr(), .size = b.size(), .requested = if (free) 0 else b.requested(), .site = if (free) 0 else b.site(), .free = free });
+        // A cached block is free, unless the TypeScript tier handed it out.
+        const cached = b.state().? == .cached;
+        const free = b.isFree() or (cached and !b.isHeld());
+        each(ctx, .{ .addr = b.dataAddr(), .size = b.size(), .requested = if (free) 0 else b.requested(), .site = if (free) 0 else b.site(), .free = free, .cached = cached and free });
         expect = b.endAddr();
     }
 }
@@ -152,7 +154,7 @@ fn recordBlock(s: *Sink(abi.BlockRecord), b: Item) void {
         .requested = b.requested,
         .family = s.family,
         .site = b.site,
-        .flags = if (b.free) abi.block_free else 0,
+        .flags = (if (b.free) abi.block_free else 0) | (if (b.cached) abi.block_cached else 0),
     });
 }
 

@@ -28,6 +28,7 @@ test {
     _ = @import("Family.zig");
     _ = @import("Sites.zig");
     _ = @import("Heap.zig");
+    _ = @import("front.zig");
     _ = @import("introspect.zig");
     _ = @import("check.zig");
     _ = @import("abi.zig");

@@ -18,6 +18,7 @@
 //!
 //! The algorithm is part of the ABI: the Deno module computes the same
 //! function (with `Math.imul`) to validate addresses without a native call.
+//! Which words a header covers is the header's business (`block.zig`).
 
 const std = @import("std");
 
