@@ -92,6 +92,7 @@ import {
   type LayoutInput,
   type LayoutSpec,
   type LayoutValue,
+  loadScalar,
   type Member,
   noField,
   type ScalarInput,
@@ -606,37 +607,8 @@ function slowScalar(
     }
     return undefined;
   }
-  let n: number;
-  switch (t) {
-    case "u8":
-      return view.getUint8(o);
-    case "i8":
-      return view.getInt8(o);
-    case "u16":
-      return view.getUint16(o, true);
-    case "i16":
-      return view.getInt16(o, true);
-    case "u32":
-      return view.getUint32(o, true);
-    case "i32":
-      return view.getInt32(o, true);
-    case "f32":
-      return view.getFloat32(o, true);
-    case "f64":
-      return view.getFloat64(o, true);
-    case "bool":
-      return view.getUint8(o) !== 0;
-    case "u64":
-      if (op === GET) return view.getBigUint64(o, true);
-      n = loadInt64(view, o, false);
-      break;
-    case "i64":
-      if (op === GET) return view.getBigInt64(o, true);
-      n = loadInt64(view, o, true);
-      break;
-    default: // pointer
-      n = loadInt64(view, o, false);
-  }
+  if (op === GET) return loadScalar(view, o, t); // never for a pointer: it reads GET_NUMBER
+  const n = loadInt64(view, o, t === "i64");
   if (Number.isSafeInteger(n)) return n;
   if (t === "pointer") {
     throw new LmmError(
