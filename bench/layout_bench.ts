@@ -12,8 +12,11 @@
  *   addresses like an arena's (`a - base + 0`, `a` above 2^46): what the
  *   address model costs before any check;
  * - `layout accessors`: `fields.id.get(a)` etc. over a {@linkcode Memory}
- *   made over an ArrayBuffer at that arena-like base (every call checks the
- *   window, then one DataView call);
+ *   made over an ArrayBuffer at that arena-like base (one DataView call in
+ *   `try` each; see `ffi/accessors.ts`). Accessors of three other layouts
+ *   (the same types at other offsets, over other memories) run before any
+ *   bench: all accessors of a type share their code and V8 its feedback, so
+ *   one layout alone would be a case no program has;
  * - `JS objects`: an array of `{ id, salary, age, score }`.
  *
  * Operations: `get` reads two fields (u32, f64), `set` writes two fields
@@ -24,7 +27,7 @@
  * @module
  */
 
-import { bindLayout, bufferMemory, Layout, type Memory } from "../mod.ts";
+import { bindLayout, bufferMemory, Layout, type LayoutSpec, type Memory } from "../mod.ts";
 import { bench, scale, sink } from "./_common.ts";
 
 const RECORDS = scale(100_000, 100);
@@ -40,6 +43,28 @@ const BASE = 0x7f12_3456_0000;
 const view = new DataView(new ArrayBuffer(RECORDS * SIZE));
 const memory: Memory = bufferMemory(new ArrayBuffer(RECORDS * SIZE), BASE);
 const { id, salary, age, score } = bindLayout(rec, memory).fields;
+const others: LayoutSpec[] = [
+  { n: "u16", id: "u32", x: "f32", salary: "f64" },
+  { salary: "f64", id: "u32", age: "u16" },
+  { flag: "u8", score: "f32", id: "u32", age: "u16", salary: "f64" },
+];
+for (const [k, spec] of others.entries()) {
+  const other = new Layout(`other${k}_t`, spec);
+  const base = 0x10000 * (k + 1);
+  const f = bindLayout(other, bufferMemory(new ArrayBuffer(other.size * 64), base)).fields;
+  for (let r = 0; r < scale(2000, 2); r++) {
+    for (let i = 0; i < 64; i++) {
+      const a = base + i * other.size;
+      for (const name of Object.keys(spec)) {
+        const field = f[name] as unknown as {
+          get(a: number): number;
+          set(a: number, v: number): void;
+        };
+        field.set(a, (field.get(a) + 1) & 0x7f);
+      }
+    }
+  }
+}
 const objects = Array.from({ length: RECORDS }, (_, i) => ({ id: i, salary: 0, age: 0, score: 0 }));
 
 type Loop = (n: number) => number | void;

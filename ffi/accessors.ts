@@ -3,21 +3,69 @@
  * window of native memory seen through one `DataView`.
  *
  * ## Basic Design
- * {@linkcode bindLayout} gives one accessor per field. Each accessor is an
- * instance of a small class per C type, so that a call site sees one
- * receiver map and one method: TurboFan inlines `get`/`set` into the caller.
- * The hot path of a numeric field is an offset computation and one
- * `DataView` load or store inside `try`: the DataView's own bounds check is
- * the only test (an explicit window test measured ≈ 2 ns more per access in
- * V8). An address outside the window makes the DataView throw a RangeError,
- * and the `catch` sends it to the memory's `locate`, which finds another
- * window or throws. It allocates nothing (64-bit fields return a bigint,
- * which V8 allocates — `getNumber` reads them without). Accessors read
- * `view` and `base` from the memory on every call, so its owner may swap
- * them (grow, close). A number that is not an address at all (NaN) reaches
- * view offset 0 — the owner keeps that byte range harmless (LMM's first
- * arena never places a page in its first unit). `char[N]` fields check the
- * window `[base, end)` explicitly: byte arrays do not throw.
+ * {@linkcode bindLayout} gives one accessor per field: a frozen plain object
+ * (name, type, offset, size, `check`, `get`, `set`) whose `get` and `set`
+ * are closures made by one factory per C type. A closure keeps the memory
+ * and the field's offset in `const`s; where a call site always calls the
+ * same accessor, V8 inlines it with those as constants, and a loop over
+ * records compiles to nearly the loop over `heap.memory`.
+ *
+ * The hot path of a numeric field is one DataView call at `address - base +
+ * offset` inside `try`, and for a setter a value test before it (which V8
+ * drops when it knows the value's type). The DataView's own bounds check is
+ * the only test of the address: inlined, it leaves the compiled code by
+ * deoptimizing, so a loop of accessors carries no branch of ours. An address
+ * outside the window makes the DataView throw a RangeError; the `catch`
+ * hands it to `slowScalar`, one function for every type, which asks the
+ * memory's `locate` for the window (or its error: NOT_OWNED, CLOSED for a
+ * closed heap). A refused value goes there too, and it throws BAD_VALUE
+ * before anything is written. The slow path is larger than V8 inlines (460
+ * bytes of bytecode), so accessors whose slow path has run stay small. The
+ * numeric paths allocate nothing (64-bit fields return a bigint, which V8
+ * allocates — `getNumber` reads them without). Accessors read `view` and
+ * `base` from the memory on every call, so its owner may swap them (grow,
+ * close). A number that is not an address at all (NaN) reaches view offset
+ * 0 — the owner keeps that byte range harmless (LMM's first arena never
+ * places a page in its first unit). `char[N]` fields test the window `[base,
+ * end)` first: byte arrays do not throw. A 64-bit number is stored as two
+ * 32-bit words, the far one read first, so that nothing is written when
+ * either word is out of the window.
+ *
+ * Measured while choosing (ns per record to update 2 fields and read 2 of
+ * 100k `emp_t` in a heap, CPU time, Deno 2.9.6, medians of 9 rounds; the
+ * same loop over one ArrayBuffer at fixed offsets takes ≈ 0.7, over
+ * `heap.memory` ≈ 1.6):
+ *
+ * | accessors                   | hot loop | helper of 2 | one long call | after out-of-window |
+ * | --------------------------- | -------: | ----------: | ------------: | ------------------: |
+ * | a class per type (before)   |      4.7 |         4.9 |          11.1 |                  42 |
+ * | closures, `try` (this)      |      2.1 |         5.1 |           4.4 |                  29 |
+ * | closures, window test first |      2.5 |        13.7 |          10.4 |                 7.5 |
+ *
+ * In `bench/record_bench.ts` (wall time, 5 runs, medians of ratios to the
+ * fixed-offset loop in the same run): accessors 2.9×, `heap.memory` 2.35×.
+ * The class accessors were 8.6× in the suite as it was, and 53× in this
+ * one, where other layouts over memories of two classes ran first (their
+ * shared methods then no longer inline the DataView call anywhere).
+ * `bench/layout_bench.ts` update: 1.9× (4.5× before).
+ *
+ * "Helper of 2": one function that two fields' accessors are passed to;
+ * "one long call": the loop in a function called once (V8 compiles it on
+ * the stack); "after out-of-window": once accessors of the same types have
+ * reached blocks beyond a heap's first arena. A window test before the
+ * DataView call is a branch V8 keeps where it does not specialize on one
+ * accessor, and a `throw` in a closure costs the same (4 ns in the helper):
+ * the closures have neither. Their cost is the last column: the first time
+ * an out-of-window address reaches a compiled accessor, V8 stops inlining
+ * the DataView call of every accessor of that type (they share their code)
+ * for the rest of the process. That happens with heaps beyond their 4 GiB
+ * first arena, accessors used after `close()` and wrong addresses; a
+ * program with none of these never pays it. A call site that sees the
+ * accessors of memories of different classes (a heap's and `bufferMemory`'s)
+ * no longer inlines the DataView call either (≈ 40 ns); one that always
+ * calls the same accessor does not care. The memory's fields must be plain
+ * data a constructor assigns once (see `ArenaMemory`): fields defined as
+ * `undefined` first cost 3 ns per record here.
  *
  * Values are checked before anything is written: a setter either writes the
  * whole value or throws `BAD_VALUE` and writes nothing, and `write` checks
@@ -44,6 +92,7 @@ import {
   type LayoutInput,
   type LayoutSpec,
   type LayoutValue,
+  loadScalar,
   type Member,
   noField,
   type ScalarInput,
@@ -63,7 +112,9 @@ const utf8Encoder = new TextEncoder();
  * offset 0 being address `base`. Accessors read these fields on every call
  * (the owner may swap them when the memory grows or closes: a closed memory
  * has an empty `view` and `bytes` and `end === base`) and send any other
- * address to `locate`.
+ * address to `locate`. Make it a plain object, or a class whose constructor
+ * assigns these fields (TypeScript `declare`): a field defined as
+ * `undefined` first makes every accessor slower (module notes).
  *
  * @example A memory over an ArrayBuffer
  * ```ts
@@ -387,331 +438,54 @@ export interface UntypedAccessor extends FieldAccessor {
 export type Fields<S> = string extends keyof S ? { readonly [name: string]: UntypedAccessor }
   : { readonly [K in keyof S]: AccessorOf<S[K]> };
 
-/** What accessors share; the hot methods live in the per-type subclasses only. */
-abstract class Field {
+// --- the slow path -------------------------------------------------------------------------
+
+/** Any accessor, as the code that binds them sees it. */
+interface AnyAccessor extends FieldAccessor {
+  get(address: number): unknown;
+  set(address: number, value: unknown): void;
+}
+
+/** What the slow path and the messages know of a field. */
+interface Site {
+  readonly memory: Memory;
+  /** The bound struct's name. */
+  readonly owner: string;
+  /** The field's path from the bound struct (`"pos.x"`; `"v[]"` for an element). */
   readonly name: string;
+  /** The type as written. */
   readonly type: string;
+  /** Bytes from the address an accessor is given to the field. */
   readonly offset: number;
+  /** Bytes. */
   readonly size: number;
-  /** `offset + size`: the field fits when `address + reach <= memory.end`. */
-  protected readonly reach: number;
-  protected readonly memory: Memory;
-  /** The bound struct's name, for messages. */
-  protected readonly owner: string;
-
-  constructor(
-    memory: Memory,
-    owner: string,
-    name: string,
-    type: string,
-    offset: number,
-    size: number,
-  ) {
-    this.memory = memory;
-    this.owner = owner;
-    this.name = name;
-    this.type = type;
-    this.offset = offset;
-    this.size = size;
-    this.reach = offset + size;
-  }
-
-  /** Slow path: the window holding this field of the struct at `address`. */
-  protected window(address: number): MemoryWindow {
-    if (typeof address !== "number") throw notAnAddress(address);
-    return this.memory.locate(address + this.offset, this.size);
-  }
-
-  protected badValue(value: unknown, rule: string): LmmError {
-    return new LmmError(
-      "BAD_VALUE",
-      `Field ${this.name} (${this.type}) of ${this.owner} cannot hold ${describe(value)}: ` +
-        `expected ${rule}`,
-    );
-  }
-
-  abstract get(address: number): unknown;
-  abstract set(address: number, value: unknown): void;
-  abstract check(value: unknown): void;
-
-  /**
-   * Checks `value` and appends what `set` must write to `out`; writes
-   * nothing. What is appended is immutable (or a private copy), so that the
-   * writes cannot fail after the checks, whatever getters the value has.
-   */
-  plan(value: unknown, out: Planned[]): void {
-    this.check(value);
-    out.push([this, value]);
-  }
 }
 
-/** A checked write: the accessor and the value to give its `set`. */
-type Planned = [Field, unknown];
-
-/** Writes what `plan` checked. */
-function perform(planned: Planned[], address: number): void {
-  for (const [field, value] of planned) field.set(address, value);
-}
-
-/** A scalar field; subclasses implement `get`/`set` with one DataView call each. */
-abstract class Scalar extends Field {
+/** A scalar field, or the elements of an array. */
+interface ScalarSite extends Site {
   readonly scalar: ScalarType;
-
-  constructor(memory: Memory, owner: string, name: string, scalar: ScalarType, offset: number) {
-    super(memory, owner, name, scalar, offset, SCALARS[scalar].size);
-    this.scalar = scalar;
-  }
-
-  /** Whether `set` accepts `value`. */
-  abstract valid(value: unknown): boolean;
-  abstract override get(address: number): number | bigint | boolean;
-
-  check(value: unknown): void {
-    if (!this.valid(value)) throw this.badValue(value, scalarRule(this.scalar));
-  }
-
-  /** The error for `value` (error path). */
-  protected bad(value: unknown): LmmError {
-    return this.badValue(value, scalarRule(this.scalar));
-  }
 }
 
-// Each class below repeats the same few lines with its own DataView method on purpose: one
-// class per type keeps every call site monomorphic, so that TurboFan inlines get/set whole.
-class U8Field extends Scalar implements ScalarAccessor<number> {
-  valid(v: unknown): boolean {
-    return typeof v === "number" && (v & 0xff) === v;
-  }
-  get(a: number): number {
-    const m = this.memory;
-    try {
-      return m.view.getUint8(a - m.base + this.offset);
-    } catch {
-      const w = this.window(a);
-      return w.view.getUint8(w.offset);
-    }
-  }
-  set(a: number, v: number): void {
-    if (typeof v !== "number" || (v & 0xff) !== v) throw this.bad(v);
-    const m = this.memory;
-    try {
-      m.view.setUint8(a - m.base + this.offset, v);
-    } catch {
-      const w = this.window(a);
-      w.view.setUint8(w.offset, v);
-    }
-  }
-}
-
-class I8Field extends Scalar implements ScalarAccessor<number> {
-  valid(v: unknown): boolean {
-    return typeof v === "number" && ((v << 24) >> 24) === v;
-  }
-  get(a: number): number {
-    const m = this.memory;
-    try {
-      return m.view.getInt8(a - m.base + this.offset);
-    } catch {
-      const w = this.window(a);
-      return w.view.getInt8(w.offset);
-    }
-  }
-  set(a: number, v: number): void {
-    if (typeof v !== "number" || ((v << 24) >> 24) !== v) throw this.bad(v);
-    const m = this.memory;
-    try {
-      m.view.setInt8(a - m.base + this.offset, v);
-    } catch {
-      const w = this.window(a);
-      w.view.setInt8(w.offset, v);
-    }
-  }
-}
-
-class U16Field extends Scalar implements ScalarAccessor<number> {
-  valid(v: unknown): boolean {
-    return typeof v === "number" && (v & 0xffff) === v;
-  }
-  get(a: number): number {
-    const m = this.memory;
-    try {
-      return m.view.getUint16(a - m.base + this.offset, true);
-    } catch {
-      const w = this.window(a);
-      return w.view.getUint16(w.offset, true);
-    }
-  }
-  set(a: number, v: number): void {
-    if (typeof v !== "number" || (v & 0xffff) !== v) throw this.bad(v);
-    const m = this.memory;
-    try {
-      m.view.setUint16(a - m.base + this.offset, v, true);
-    } catch {
-      const w = this.window(a);
-      w.view.setUint16(w.offset, v, true);
-    }
-  }
-}
-
-class I16Field extends Scalar implements ScalarAccessor<number> {
-  valid(v: unknown): boolean {
-    return typeof v === "number" && ((v << 16) >> 16) === v;
-  }
-  get(a: number): number {
-    const m = this.memory;
-    try {
-      return m.view.getInt16(a - m.base + this.offset, true);
-    } catch {
-      const w = this.window(a);
-      return w.view.getInt16(w.offset, true);
-    }
-  }
-  set(a: number, v: number): void {
-    if (typeof v !== "number" || ((v << 16) >> 16) !== v) throw this.bad(v);
-    const m = this.memory;
-    try {
-      m.view.setInt16(a - m.base + this.offset, v, true);
-    } catch {
-      const w = this.window(a);
-      w.view.setInt16(w.offset, v, true);
-    }
-  }
-}
-
-class U32Field extends Scalar implements ScalarAccessor<number> {
-  valid(v: unknown): boolean {
-    return typeof v === "number" && v >>> 0 === v;
-  }
-  get(a: number): number {
-    const m = this.memory;
-    try {
-      return m.view.getUint32(a - m.base + this.offset, true);
-    } catch {
-      const w = this.window(a);
-      return w.view.getUint32(w.offset, true);
-    }
-  }
-  set(a: number, v: number): void {
-    if (typeof v !== "number" || v >>> 0 !== v) throw this.bad(v);
-    const m = this.memory;
-    try {
-      m.view.setUint32(a - m.base + this.offset, v, true);
-    } catch {
-      const w = this.window(a);
-      w.view.setUint32(w.offset, v, true);
-    }
-  }
-}
-
-class I32Field extends Scalar implements ScalarAccessor<number> {
-  valid(v: unknown): boolean {
-    return typeof v === "number" && (v | 0) === v;
-  }
-  get(a: number): number {
-    const m = this.memory;
-    try {
-      return m.view.getInt32(a - m.base + this.offset, true);
-    } catch {
-      const w = this.window(a);
-      return w.view.getInt32(w.offset, true);
-    }
-  }
-  set(a: number, v: number): void {
-    if (typeof v !== "number" || (v | 0) !== v) throw this.bad(v);
-    const m = this.memory;
-    try {
-      m.view.setInt32(a - m.base + this.offset, v, true);
-    } catch {
-      const w = this.window(a);
-      w.view.setInt32(w.offset, v, true);
-    }
-  }
-}
-
-class F32Field extends Scalar implements ScalarAccessor<number> {
-  valid(v: unknown): boolean {
-    // Rounding is fine; a finite value beyond FLT_MAX is not (C leaves it undefined).
-    return typeof v === "number" && (Number.isFinite(Math.fround(v)) || !Number.isFinite(v));
-  }
-  get(a: number): number {
-    const m = this.memory;
-    try {
-      return m.view.getFloat32(a - m.base + this.offset, true);
-    } catch {
-      const w = this.window(a);
-      return w.view.getFloat32(w.offset, true);
-    }
-  }
-  set(a: number, v: number): void {
-    if (!this.valid(v)) throw this.bad(v);
-    const m = this.memory;
-    try {
-      m.view.setFloat32(a - m.base + this.offset, v, true);
-    } catch {
-      const w = this.window(a);
-      w.view.setFloat32(w.offset, v, true);
-    }
-  }
-}
-
-class F64Field extends Scalar implements ScalarAccessor<number> {
-  valid(v: unknown): boolean {
-    return typeof v === "number";
-  }
-  get(a: number): number {
-    const m = this.memory;
-    try {
-      return m.view.getFloat64(a - m.base + this.offset, true);
-    } catch {
-      const w = this.window(a);
-      return w.view.getFloat64(w.offset, true);
-    }
-  }
-  set(a: number, v: number): void {
-    if (typeof v !== "number") throw this.bad(v);
-    const m = this.memory;
-    try {
-      m.view.setFloat64(a - m.base + this.offset, v, true);
-    } catch {
-      const w = this.window(a);
-      w.view.setFloat64(w.offset, v, true);
-    }
-  }
-}
-
-class BoolField extends Scalar implements ScalarAccessor<boolean> {
-  valid(v: unknown): boolean {
-    return typeof v === "boolean";
-  }
-  get(a: number): boolean {
-    const m = this.memory;
-    try {
-      return m.view.getUint8(a - m.base + this.offset) !== 0;
-    } catch {
-      const w = this.window(a);
-      return w.view.getUint8(w.offset) !== 0;
-    }
-  }
-  set(a: number, v: boolean): void {
-    if (typeof v !== "boolean") throw this.bad(v);
-    const m = this.memory;
-    try {
-      m.view.setUint8(a - m.base + this.offset, v ? 1 : 0);
-    } catch {
-      const w = this.window(a);
-      w.view.setUint8(w.offset, v ? 1 : 0);
-    }
-  }
-}
+/** What {@linkcode slowScalar} is asked to do. */
+const GET = 0;
+const SET = 1;
+const GET_NUMBER = 2;
 
 const TWO_32 = 4294967296;
+const U64_MAX = 2n ** 64n - 1n;
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
 
-/** Stores a safe integer as 64-bit two's complement, low word first, without a bigint. */
+/**
+ * Stores a safe integer as 64-bit two's complement without a bigint. Two 32-bit stores, so
+ * the far word is read first: if any of the 8 bytes is out of the view, that read or the first
+ * store throws and nothing was written.
+ */
 function storeInt64(view: DataView, o: number, v: number): void {
   const low = v >>> 0; // ToUint32 is v mod 2^32: the low word, negative values included
-  // The high word first: if it is out of the view (and throws), nothing was written.
-  view.setInt32(o + 4, (v - low) / TWO_32, true);
+  view.getUint32(o + 4, true);
   view.setUint32(o, low, true);
+  view.setInt32(o + 4, (v - low) / TWO_32, true);
 }
 
 /** The 8 bytes at `o` as a number, without a bigint: exact while it is a safe integer. */
@@ -720,282 +494,508 @@ function loadInt64(view: DataView, o: number, signed: boolean): number {
   return high * TWO_32 + view.getUint32(o, true);
 }
 
-/** A pointer: 8 bytes read and written as two words, as a number below 2^53. */
-class PointerField extends Scalar implements ScalarAccessor<number> {
-  valid(v: unknown): boolean {
-    return Number.isSafeInteger(v) && (v as number) >= 0;
+/** Whether a scalar field of type `t` can hold `v`. */
+function validScalar(t: ScalarType, v: unknown): boolean {
+  switch (t) {
+    case "u8":
+      return typeof v === "number" && (v & 0xff) === v;
+    case "i8":
+      return typeof v === "number" && ((v << 24) >> 24) === v;
+    case "u16":
+      return typeof v === "number" && (v & 0xffff) === v;
+    case "i16":
+      return typeof v === "number" && ((v << 16) >> 16) === v;
+    case "u32":
+      return typeof v === "number" && v >>> 0 === v;
+    case "i32":
+      return typeof v === "number" && (v | 0) === v;
+    case "f32":
+      // Rounding is fine; a finite value beyond FLT_MAX is not (C leaves it undefined).
+      return typeof v === "number" && (Number.isFinite(Math.fround(v)) || !Number.isFinite(v));
+    case "f64":
+      return typeof v === "number";
+    case "bool":
+      return typeof v === "boolean";
+    case "pointer":
+      return Number.isSafeInteger(v) && (v as number) >= 0;
+    case "u64":
+      return typeof v === "bigint"
+        ? v >= 0n && v <= U64_MAX
+        : Number.isSafeInteger(v) && (v as number) >= 0;
+    case "i64":
+      return typeof v === "bigint" ? v >= I64_MIN && v <= I64_MAX : Number.isSafeInteger(v);
   }
-  get(a: number): number {
-    const m = this.memory;
-    let v: number;
-    try {
-      v = loadInt64(m.view, a - m.base + this.offset, false);
-    } catch {
-      const w = this.window(a);
-      v = loadInt64(w.view, w.offset, false);
+}
+
+function badValue(s: Site, value: unknown, rule: string): LmmError {
+  return new LmmError(
+    "BAD_VALUE",
+    `Field ${s.name} (${s.type}) of ${s.owner} cannot hold ${describe(value)}: expected ${rule}`,
+  );
+}
+
+/** The BAD_VALUE error of a scalar field for `value` (error path). */
+function refused(s: ScalarSite, value: unknown): LmmError {
+  return badValue(s, value, scalarRule(s.scalar));
+}
+
+/**
+ * Where the slow path reads and writes `size` bytes at `at`: a NaN address at offset 0 of the
+ * fast window, as the DataView of the fast path takes it (see the module notes); any other
+ * address where `locate` finds it (it throws when no window holds it, CLOSED for a closed
+ * heap).
+ */
+function windowOf(m: Memory, at: number, size: number): MemoryWindow {
+  if (Number.isNaN(at) && m.view.byteLength >= size) {
+    return { view: m.view, bytes: m.bytes, offset: 0 };
+  }
+  return m.locate(at, size);
+}
+
+/**
+ * The slow path of every scalar accessor, where its `catch` sends it when the fast window's
+ * DataView threw: refuses a value the field cannot hold (BAD_VALUE, nothing written), finds
+ * the window, then reads (`GET`, `GET_NUMBER`) or writes (`SET`). One function serves every
+ * type on purpose: it is larger than V8 inlines (460 bytes of bytecode), so that accessors whose
+ * slow path has run stay small enough to be inlined into their callers.
+ */
+function slowScalar(
+  s: ScalarSite,
+  address: number,
+  op: number,
+  value?: unknown,
+): number | bigint | boolean | undefined {
+  const t = s.scalar;
+  if (typeof address !== "number") throw notAnAddress(address);
+  if (op === SET && !validScalar(t, value)) throw refused(s, value);
+  const w = windowOf(s.memory, address + s.offset, s.size);
+  const view = w.view;
+  const o = w.offset;
+  if (op === SET) {
+    const v = value as number;
+    switch (t) {
+      case "u8":
+        view.setUint8(o, v);
+        break;
+      case "i8":
+        view.setInt8(o, v);
+        break;
+      case "u16":
+        view.setUint16(o, v, true);
+        break;
+      case "i16":
+        view.setInt16(o, v, true);
+        break;
+      case "u32":
+        view.setUint32(o, v, true);
+        break;
+      case "i32":
+        view.setInt32(o, v, true);
+        break;
+      case "f32":
+        view.setFloat32(o, v, true);
+        break;
+      case "f64":
+        view.setFloat64(o, v, true);
+        break;
+      case "bool":
+        view.setUint8(o, value ? 1 : 0);
+        break;
+      default: // u64, i64, pointer
+        // setBigUint64 stores v mod 2^64: the two's complement of a negative i64 too.
+        if (typeof value === "bigint") view.setBigUint64(o, value, true);
+        else storeInt64(view, o, v);
     }
-    if (v > Number.MAX_SAFE_INTEGER) throw this.unsafe(a);
-    return v;
+    return undefined;
   }
-  set(a: number, v: number): void {
-    if (!(Number.isSafeInteger(v) && v >= 0)) throw this.bad(v);
-    const m = this.memory;
-    try {
-      storeInt64(m.view, a - m.base + this.offset, v);
-    } catch {
-      const w = this.window(a);
-      storeInt64(w.view, w.offset, v);
-    }
-  }
-  private unsafe(a: number): LmmError {
-    const w = this.window(a);
-    const raw = w.view.getBigUint64(w.offset, true);
-    return new LmmError(
+  if (op === GET) return loadScalar(view, o, t); // never for a pointer: it reads GET_NUMBER
+  const n = loadInt64(view, o, t === "i64");
+  if (Number.isSafeInteger(n)) return n;
+  if (t === "pointer") {
+    throw new LmmError(
       "BAD_VALUE",
-      `Field ${this.name} (pointer) of ${this.owner} holds 0x${raw.toString(16)}, beyond 2^53: ` +
-        "not an address a number can hold",
+      `Field ${s.name} (pointer) of ${s.owner} holds 0x${view.getBigUint64(o, true).toString(16)}` +
+        ", beyond 2^53: not an address a number can hold",
     );
   }
+  throw new LmmError(
+    "BAD_VALUE",
+    `Field ${s.name} (${s.type}) of ${s.owner} holds ` +
+      `${t === "i64" ? view.getBigInt64(o, true) : view.getBigUint64(o, true)}, not a safe ` +
+      "integer: read it with get() as a bigint",
+  );
 }
 
-/** `u64`, and through {@linkcode I64Field} `i64`: bigint values, safe numbers accepted. */
-class U64Field extends Scalar implements Int64Accessor {
-  readonly #signed: boolean;
-  readonly #min: bigint;
-  readonly #max: bigint;
+// --- scalar accessors: the fast path -------------------------------------------------------
 
-  constructor(memory: Memory, owner: string, name: string, scalar: ScalarType, offset: number) {
-    super(memory, owner, name, scalar, offset);
-    this.#signed = scalar === "i64";
-    this.#min = this.#signed ? -(2n ** 63n) : 0n;
-    this.#max = this.#signed ? 2n ** 63n - 1n : 2n ** 64n - 1n;
-  }
-  valid(v: unknown): boolean {
-    return typeof v === "bigint"
-      ? v >= this.#min && v <= this.#max
-      : Number.isSafeInteger(v) && ((v as number) >= 0 || this.#signed);
-  }
-  get(a: number): bigint {
-    const m = this.memory;
-    try {
-      return m.view.getBigUint64(a - m.base + this.offset, true);
-    } catch {
-      const w = this.window(a);
-      return w.view.getBigUint64(w.offset, true);
-    }
-  }
-  getNumber(a: number): number {
-    const m = this.memory;
-    let v: number;
-    try {
-      v = loadInt64(m.view, a - m.base + this.offset, this.#signed);
-    } catch {
-      const w = this.window(a);
-      v = loadInt64(w.view, w.offset, this.#signed);
-    }
-    if (!Number.isSafeInteger(v)) {
-      throw new LmmError(
-        "BAD_VALUE",
-        `Field ${this.name} (${this.type}) of ${this.owner} holds ${this.get(a)}, not a safe ` +
-          "integer: read it with get() as a bigint",
-      );
-    }
-    return v;
-  }
-  set(a: number, v: bigint | number): void {
-    if (!this.valid(v)) throw this.bad(v);
-    const m = this.memory;
-    try {
-      this.store(m.view, a - m.base + this.offset, v);
-    } catch {
-      const w = this.window(a);
-      this.store(w.view, w.offset, v);
-    }
-  }
-  private store(view: DataView, at: number, v: bigint | number): void {
-    // setBigUint64 stores v mod 2^64: the two's complement of a negative i64 too.
-    if (typeof v === "bigint") view.setBigUint64(at, v, true);
-    else storeInt64(view, at, v);
-  }
+/**
+ * The accessor object of a scalar field. Every scalar accessor but the 64-bit ones comes from
+ * this one literal, so they share one hidden class; `get` and `set` are the type's closures.
+ */
+function scalarAccessor<V, In>(
+  s: ScalarSite,
+  get: (address: number) => V,
+  set: (address: number, value: In) => void,
+): ScalarAccessor<V, In> {
+  return Object.freeze({
+    name: s.name,
+    type: s.type,
+    offset: s.offset,
+    size: s.size,
+    check(value: unknown): void {
+      if (!validScalar(s.scalar, value)) throw refused(s, value);
+    },
+    get,
+    set,
+  });
 }
 
-class I64Field extends U64Field {
-  override get(a: number): bigint {
-    const m = this.memory;
-    try {
-      return m.view.getBigInt64(a - m.base + this.offset, true);
-    } catch {
-      const w = this.window(a);
-      return w.view.getBigInt64(w.offset, true);
-    }
-  }
-}
-
-const SCALAR_CLASSES: {
-  readonly [T in ScalarType]: new (
-    memory: Memory,
-    owner: string,
-    name: string,
-    scalar: ScalarType,
-    offset: number,
-  ) => Scalar;
-} = {
-  u8: U8Field,
-  i8: I8Field,
-  u16: U16Field,
-  i16: I16Field,
-  u32: U32Field,
-  i32: I32Field,
-  u64: U64Field,
-  i64: I64Field,
-  f32: F32Field,
-  f64: F64Field,
-  bool: BoolField,
-  pointer: PointerField,
+/**
+ * The fast paths, one factory per type (see the module notes). Each `get` is one DataView call
+ * at `address - base + offset` inside `try`, and each `set` tests its value, then makes one
+ * DataView call inside `try`; the `catch` hands everything the window does not hold to
+ * `slowScalar`. The closures read `view` and `base` from the memory on every call (its owner
+ * swaps them) and keep the rest in `const`s, which V8 folds into the caller it inlines them in.
+ *
+ * The factories repeat the same few lines with their own DataView method on purpose: a
+ * closure's code, and V8's feedback for it, belong to the function literal it was made from.
+ * One literal per type keeps each DataView call site to one method, which V8 inlines; a
+ * literal shared by types would give that call site several. A setter's refusals end at the
+ * same `slowScalar` call as its misses: a call that never ran leaves compiled code by
+ * deoptimizing, while V8 compiles a `throw` into callers that see several accessors.
+ */
+const SCALAR_FACTORIES: { readonly [T in ScalarType]: (s: ScalarSite) => AnyAccessor } = {
+  u8(s: ScalarSite): AnyAccessor {
+    const m = s.memory, off = s.offset;
+    return scalarAccessor(
+      s,
+      (a: number): number => {
+        try {
+          return m.view.getUint8(a - m.base + off);
+        } catch {
+          return slowScalar(s, a, GET) as number;
+        }
+      },
+      (a: number, v: number): void => {
+        if (typeof v === "number" && (v & 0xff) === v) {
+          try {
+            m.view.setUint8(a - m.base + off, v);
+            return;
+          } catch {
+            // Not in this window: the slow path below finds it.
+          }
+        }
+        slowScalar(s, a, SET, v); // throws BAD_VALUE for a refused value
+      },
+    );
+  },
+  i8(s: ScalarSite): AnyAccessor {
+    const m = s.memory, off = s.offset;
+    return scalarAccessor(
+      s,
+      (a: number): number => {
+        try {
+          return m.view.getInt8(a - m.base + off);
+        } catch {
+          return slowScalar(s, a, GET) as number;
+        }
+      },
+      (a: number, v: number): void => {
+        if (typeof v === "number" && ((v << 24) >> 24) === v) {
+          try {
+            m.view.setInt8(a - m.base + off, v);
+            return;
+          } catch {
+            // Not in this window: the slow path below finds it.
+          }
+        }
+        slowScalar(s, a, SET, v); // throws BAD_VALUE for a refused value
+      },
+    );
+  },
+  u16(s: ScalarSite): AnyAccessor {
+    const m = s.memory, off = s.offset;
+    return scalarAccessor(
+      s,
+      (a: number): number => {
+        try {
+          return m.view.getUint16(a - m.base + off, true);
+        } catch {
+          return slowScalar(s, a, GET) as number;
+        }
+      },
+      (a: number, v: number): void => {
+        if (typeof v === "number" && (v & 0xffff) === v) {
+          try {
+            m.view.setUint16(a - m.base + off, v, true);
+            return;
+          } catch {
+            // Not in this window: the slow path below finds it.
+          }
+        }
+        slowScalar(s, a, SET, v); // throws BAD_VALUE for a refused value
+      },
+    );
+  },
+  i16(s: ScalarSite): AnyAccessor {
+    const m = s.memory, off = s.offset;
+    return scalarAccessor(
+      s,
+      (a: number): number => {
+        try {
+          return m.view.getInt16(a - m.base + off, true);
+        } catch {
+          return slowScalar(s, a, GET) as number;
+        }
+      },
+      (a: number, v: number): void => {
+        if (typeof v === "number" && ((v << 16) >> 16) === v) {
+          try {
+            m.view.setInt16(a - m.base + off, v, true);
+            return;
+          } catch {
+            // Not in this window: the slow path below finds it.
+          }
+        }
+        slowScalar(s, a, SET, v); // throws BAD_VALUE for a refused value
+      },
+    );
+  },
+  u32(s: ScalarSite): AnyAccessor {
+    const m = s.memory, off = s.offset;
+    return scalarAccessor(
+      s,
+      (a: number): number => {
+        try {
+          return m.view.getUint32(a - m.base + off, true);
+        } catch {
+          return slowScalar(s, a, GET) as number;
+        }
+      },
+      (a: number, v: number): void => {
+        if (typeof v === "number" && v >>> 0 === v) {
+          try {
+            m.view.setUint32(a - m.base + off, v, true);
+            return;
+          } catch {
+            // Not in this window: the slow path below finds it.
+          }
+        }
+        slowScalar(s, a, SET, v); // throws BAD_VALUE for a refused value
+      },
+    );
+  },
+  i32(s: ScalarSite): AnyAccessor {
+    const m = s.memory, off = s.offset;
+    return scalarAccessor(
+      s,
+      (a: number): number => {
+        try {
+          return m.view.getInt32(a - m.base + off, true);
+        } catch {
+          return slowScalar(s, a, GET) as number;
+        }
+      },
+      (a: number, v: number): void => {
+        if (typeof v === "number" && (v | 0) === v) {
+          try {
+            m.view.setInt32(a - m.base + off, v, true);
+            return;
+          } catch {
+            // Not in this window: the slow path below finds it.
+          }
+        }
+        slowScalar(s, a, SET, v); // throws BAD_VALUE for a refused value
+      },
+    );
+  },
+  f32(s: ScalarSite): AnyAccessor {
+    const m = s.memory, off = s.offset;
+    return scalarAccessor(
+      s,
+      (a: number): number => {
+        try {
+          return m.view.getFloat32(a - m.base + off, true);
+        } catch {
+          return slowScalar(s, a, GET) as number;
+        }
+      },
+      (a: number, v: number): void => {
+        if (typeof v === "number" && (Number.isFinite(Math.fround(v)) || !Number.isFinite(v))) {
+          try {
+            m.view.setFloat32(a - m.base + off, v, true);
+            return;
+          } catch {
+            // Not in this window: the slow path below finds it.
+          }
+        }
+        slowScalar(s, a, SET, v); // throws BAD_VALUE for a refused value
+      },
+    );
+  },
+  f64(s: ScalarSite): AnyAccessor {
+    const m = s.memory, off = s.offset;
+    return scalarAccessor(
+      s,
+      (a: number): number => {
+        try {
+          return m.view.getFloat64(a - m.base + off, true);
+        } catch {
+          return slowScalar(s, a, GET) as number;
+        }
+      },
+      (a: number, v: number): void => {
+        if (typeof v === "number") {
+          try {
+            m.view.setFloat64(a - m.base + off, v, true);
+            return;
+          } catch {
+            // Not in this window: the slow path below finds it.
+          }
+        }
+        slowScalar(s, a, SET, v); // throws BAD_VALUE for a refused value
+      },
+    );
+  },
+  bool(s: ScalarSite): AnyAccessor {
+    const m = s.memory, off = s.offset;
+    return scalarAccessor(
+      s,
+      (a: number): boolean => {
+        try {
+          return m.view.getUint8(a - m.base + off) !== 0;
+        } catch {
+          return slowScalar(s, a, GET) as boolean;
+        }
+      },
+      (a: number, v: boolean): void => {
+        if (typeof v === "boolean") {
+          try {
+            m.view.setUint8(a - m.base + off, v ? 1 : 0);
+            return;
+          } catch {
+            // Not in this window: the slow path below finds it.
+          }
+        }
+        slowScalar(s, a, SET, v); // throws BAD_VALUE for a refused value
+      },
+    );
+  },
+  pointer(s: ScalarSite): AnyAccessor {
+    const m = s.memory, off = s.offset;
+    return scalarAccessor(
+      s,
+      (a: number): number => {
+        let v: number;
+        try {
+          v = loadInt64(m.view, a - m.base + off, false);
+        } catch {
+          return slowScalar(s, a, GET_NUMBER) as number;
+        }
+        return v <= Number.MAX_SAFE_INTEGER ? v : slowScalar(s, a, GET_NUMBER) as number;
+      },
+      (a: number, v: number): void => {
+        if (Number.isSafeInteger(v) && v >= 0) {
+          try {
+            storeInt64(m.view, a - m.base + off, v);
+            return;
+          } catch {
+            // Not in this window: the slow path below finds it.
+          }
+        }
+        slowScalar(s, a, SET, v); // throws BAD_VALUE for a refused value
+      },
+    );
+  },
+  u64: (s: ScalarSite): AnyAccessor => int64Accessor(s, false),
+  i64: (s: ScalarSite): AnyAccessor => int64Accessor(s, true),
 };
 
-/** `char[N]`: NUL-padded UTF-8. */
-class CharField extends Field implements ScalarAccessor<string> {
-  // Byte arrays do not throw out of range: these check the window first.
-  get(a: number): string {
-    if (typeof a !== "number") throw notAnAddress(a);
-    const m = this.memory;
-    const o = a - m.base + this.offset;
-    if (o >= 0 && a + this.reach <= m.end) return this.decode(m.bytes, o);
-    const w = this.window(a);
-    return this.decode(w.bytes, w.offset);
-  }
-
-  set(a: number, v: string): void {
-    const ascii = this.encodable(v);
-    if (typeof a !== "number") throw notAnAddress(a);
-    const m = this.memory;
-    const o = a - m.base + this.offset;
-    if (o >= 0 && a + this.reach <= m.end) this.store(m.bytes, o, v, ascii);
-    else {
-      const w = this.window(a);
-      this.store(w.bytes, w.offset, v, ascii);
-    }
-  }
-
-  check(value: unknown): void {
-    this.encodable(value);
-  }
-
-  /** Throws BAD_VALUE unless `v` fits; returns whether it is ASCII (one byte per unit). */
-  private encodable(v: unknown): boolean {
-    if (typeof v !== "string") throw this.badValue(v, "a string");
-    let ascii = true;
-    for (let i = 0; i < v.length; i++) {
-      const c = v.charCodeAt(i);
-      if (c === 0) throw this.badValue(v, "a string without NUL characters");
-      if (c >= 0x80) ascii = false;
-    }
-    if (ascii && v.length <= this.size) return true;
-    if (!v.isWellFormed()) throw this.badValue(v, "well-formed text (no lone surrogate)");
-    const bytes = ascii ? v.length : utf8Encoder.encode(v).length;
-    if (bytes > this.size) {
-      throw this.badValue(v, `at most ${this.size} bytes of UTF-8 (it has ${bytes})`);
-    }
-    return ascii;
-  }
-
-  private store(bytes: Uint8Array, o: number, v: string, ascii: boolean): void {
-    let n = v.length;
-    if (ascii) {
-      for (let i = 0; i < n; i++) bytes[o + i] = v.charCodeAt(i);
-    } else {
-      const encoded = utf8Encoder.encode(v);
-      n = encoded.length;
-      bytes.set(encoded, o);
-    }
-    bytes.fill(0, o + n, o + this.size);
-  }
-
-  private decode(bytes: Uint8Array, o: number): string {
-    return decodeChars(bytes.subarray(o, o + this.size));
-  }
-}
-
-/** `T[N]`: elements through one scalar accessor at the array's offset. */
-class ArrayField extends Field implements ArrayAccessor<number | bigint | boolean, unknown> {
-  readonly length: number;
-  readonly #element: Scalar;
-  readonly #stride: number;
-
-  constructor(memory: Memory, owner: string, name: string, member: Member, offset: number) {
-    super(memory, owner, name, member.type, offset, member.size);
-    const scalar = member.scalar as ScalarType;
-    this.length = member.length;
-    this.#element = new SCALAR_CLASSES[scalar](memory, owner, `${name}[]`, scalar, offset);
-    this.#stride = SCALARS[scalar].size;
-  }
-
-  get(address: number): (number | bigint | boolean)[];
-  get(address: number, index: number): number | bigint | boolean;
-  get(a: number, i?: number): number | bigint | boolean | (number | bigint | boolean)[] {
-    if (typeof a !== "number") throw notAnAddress(a);
-    if (i !== undefined) return this.#element.get(a + this.#index(i) * this.#stride);
-    ensureInMemory(this.memory, a + this.offset, this.size);
-    const out = new Array(this.length);
-    for (let k = 0; k < this.length; k++) out[k] = this.#element.get(a + k * this.#stride);
-    return out;
-  }
-
-  set(address: number, values: ArrayLike<unknown>): void;
-  set(address: number, index: number, value: unknown): void;
-  set(a: number, i: number | ArrayLike<unknown>, v?: unknown): void {
-    if (typeof a !== "number") throw notAnAddress(a);
-    if (typeof i === "number") {
-      this.#element.set(a + this.#index(i) * this.#stride, v);
-      return;
-    }
-    const planned: Planned[] = [];
-    this.plan(i, planned);
-    const values = planned[0][1] as unknown[];
-    ensureInMemory(this.memory, a + this.offset, this.size);
-    for (let k = 0; k < this.length; k++) this.#element.set(a + k * this.#stride, values[k]);
-  }
-
-  override plan(values: unknown, out: Planned[]): void {
-    const copy = typeof values === "object" && values !== null
-      ? Array.from(values as ArrayLike<unknown>)
-      : values;
-    this.check(copy);
-    out.push([this, copy]);
-  }
-
-  check(values: unknown): void {
-    if (
-      typeof values !== "object" || values === null ||
-      (values as ArrayLike<unknown>).length !== this.length
-    ) {
-      throw this.badValue(values, `an array of ${this.length} values`);
-    }
-    const list = values as ArrayLike<unknown>;
-    for (let k = 0; k < this.length; k++) {
-      if (!this.#element.valid(list[k])) {
-        throw this.badValue(
-          list[k],
-          `${scalarRule(this.#element.scalar)} (element ${k} of ${describe(values)})`,
-        );
+/** `u64` and `i64`: bigint values, safe numbers accepted, `getNumber` without a bigint. */
+function int64Accessor(s: ScalarSite, signed: boolean): Int64Accessor {
+  const m = s.memory, off = s.offset;
+  return Object.freeze({
+    name: s.name,
+    type: s.type,
+    offset: s.offset,
+    size: s.size,
+    check(value: unknown): void {
+      if (!validScalar(s.scalar, value)) throw refused(s, value);
+    },
+    get: signed
+      ? (a: number): bigint => {
+        try {
+          return m.view.getBigInt64(a - m.base + off, true);
+        } catch {
+          return slowScalar(s, a, GET) as bigint;
+        }
       }
-    }
-  }
-
-  #index(i: number): number {
-    if (typeof i !== "number" || i >>> 0 !== i || i >= this.length) {
-      throw new LmmError(
-        "BAD_VALUE",
-        `Index ${describe(i)} is out of range for field ${this.name} (${this.type}) of ` +
-          `${this.owner}: expected an integer in [0, ${this.length - 1}]`,
-      );
-    }
-    return i;
-  }
+      : (a: number): bigint => {
+        try {
+          return m.view.getBigUint64(a - m.base + off, true);
+        } catch {
+          return slowScalar(s, a, GET) as bigint;
+        }
+      },
+    getNumber(a: number): number {
+      let v: number;
+      try {
+        v = loadInt64(m.view, a - m.base + off, signed);
+      } catch {
+        return slowScalar(s, a, GET_NUMBER) as number;
+      }
+      // Not a safe integer: the slow path reads it again and says so.
+      return Number.isSafeInteger(v) ? v : slowScalar(s, a, GET_NUMBER) as number;
+    },
+    set(a: number, v: bigint | number): void {
+      if (validScalar(s.scalar, v)) {
+        try {
+          // setBigUint64 stores v mod 2^64: the two's complement of a negative i64 too.
+          if (typeof v === "bigint") m.view.setBigUint64(a - m.base + off, v, true);
+          else storeInt64(m.view, a - m.base + off, v);
+          return;
+        } catch {
+          // Not in this window: the slow path below finds it.
+        }
+      }
+      slowScalar(s, a, SET, v); // throws BAD_VALUE for a refused value
+    },
+  });
 }
 
-/** A Symbol or a BigInt where an address goes: arithmetic on it would throw a TypeError. */
+// --- char[N], arrays, nested structs -------------------------------------------------------
+
+/** A checked write: the accessor, and the value to give its `set`. */
+type Planned = [AnyAccessor, unknown];
+
+/** A bound field as `write` sees it: its accessor, and how a value for it is checked. */
+interface Entry {
+  readonly accessor: AnyAccessor;
+  /**
+   * Checks `value` and appends what `set` must write to `out`; writes nothing. What is
+   * appended is immutable (or a private copy), so that the writes cannot fail after the
+   * checks, whatever getters the value has.
+   */
+  plan(value: unknown, out: Planned[]): void;
+}
+
+/** Writes what `plan` checked. */
+function perform(planned: Planned[], address: number): void {
+  for (const [field, value] of planned) field.set(address, value);
+}
+
+/** An entry whose value is checked by the accessor's `check` and written as given. */
+function checkedEntry(accessor: AnyAccessor): Entry {
+  return {
+    accessor,
+    plan(value: unknown, out: Planned[]): void {
+      accessor.check(value);
+      out.push([accessor, value]);
+    },
+  };
+}
+
+/** A Symbol, a BigInt or anything else where an address goes: BAD_ADDRESS, not a TypeError. */
 function notAnAddress(address: unknown): LmmError {
   return new LmmError("BAD_ADDRESS", `Address ${describe(address)} is not a number`, {
     status: Status.BAD_ADDRESS,
@@ -1009,38 +1009,230 @@ function ensureInMemory(m: Memory, address: number, size: number): void {
   if (!(o >= 0 && address + size <= m.end)) m.locate(address, size);
 }
 
-/** The accessors of `layout`'s fields, `offset` bytes into the bound struct. */
+/** Throws BAD_VALUE unless `v` fits `char[N]`; returns whether it is ASCII (a byte per unit). */
+function encodable(s: Site, v: unknown): boolean {
+  if (typeof v !== "string") throw badValue(s, v, "a string");
+  let ascii = true;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0) throw badValue(s, v, "a string without NUL characters");
+    if (c >= 0x80) ascii = false;
+  }
+  if (ascii && v.length <= s.size) return true;
+  if (!v.isWellFormed()) throw badValue(s, v, "well-formed text (no lone surrogate)");
+  const bytes = ascii ? v.length : utf8Encoder.encode(v).length;
+  if (bytes > s.size) throw badValue(s, v, `at most ${s.size} bytes of UTF-8 (it has ${bytes})`);
+  return ascii;
+}
+
+/** Writes `v` (checked by `encodable`) NUL-padded into `size` bytes at `o`. */
+function storeChars(bytes: Uint8Array, o: number, size: number, v: string, ascii: boolean): void {
+  let n = v.length;
+  if (ascii) {
+    for (let i = 0; i < n; i++) bytes[o + i] = v.charCodeAt(i);
+  } else {
+    const encoded = utf8Encoder.encode(v);
+    n = encoded.length;
+    bytes.set(encoded, o);
+  }
+  bytes.fill(0, o + n, o + size);
+}
+
+/** `char[N]`: NUL-padded UTF-8, through the memory's bytes. */
+function charAccessor(s: Site): ScalarAccessor<string> {
+  // Byte arrays do not throw out of range: these test the window first.
+  const m = s.memory, off = s.offset, size = s.size, reach = off + size;
+  return Object.freeze({
+    name: s.name,
+    type: s.type,
+    offset: s.offset,
+    size: s.size,
+    check(value: unknown): void {
+      encodable(s, value);
+    },
+    get(a: number): string {
+      if (typeof a !== "number") throw notAnAddress(a);
+      const o = a - m.base + off;
+      if (o >= 0 && a + reach <= m.end) return decodeChars(m.bytes.subarray(o, o + size));
+      const w = m.locate(a + off, size);
+      return decodeChars(w.bytes.subarray(w.offset, w.offset + size));
+    },
+    set(a: number, v: string): void {
+      const ascii = encodable(s, v);
+      if (typeof a !== "number") throw notAnAddress(a);
+      const o = a - m.base + off;
+      if (o >= 0 && a + reach <= m.end) storeChars(m.bytes, o, size, v, ascii);
+      else {
+        const w = m.locate(a + off, size);
+        storeChars(w.bytes, w.offset, size, v, ascii);
+      }
+    },
+  });
+}
+
+/** `T[N]`: elements through one scalar accessor at the array's offset. */
+function arrayEntry(s: Site, member: Member): Entry {
+  const scalar = member.scalar as ScalarType;
+  const length = member.length;
+  const stride = SCALARS[scalar].size;
+  const elementSite: ScalarSite = { ...s, name: `${s.name}[]`, type: scalar, scalar, size: stride };
+  // The element accessor is given the struct's address plus the element's index × stride.
+  const element = SCALAR_FACTORIES[scalar](elementSite);
+  const index = (i: number): number => {
+    if (typeof i !== "number" || i >>> 0 !== i || i >= length) {
+      throw new LmmError(
+        "BAD_VALUE",
+        `Index ${describe(i)} is out of range for field ${s.name} (${s.type}) of ${s.owner}: ` +
+          `expected an integer in [0, ${length - 1}]`,
+      );
+    }
+    return i;
+  };
+  const check = (values: unknown): void => {
+    if (
+      typeof values !== "object" || values === null ||
+      (values as ArrayLike<unknown>).length !== length
+    ) {
+      throw badValue(s, values, `an array of ${length} values`);
+    }
+    const list = values as ArrayLike<unknown>;
+    for (let k = 0; k < length; k++) {
+      if (!validScalar(scalar, list[k])) {
+        throw badValue(
+          s,
+          list[k],
+          `${scalarRule(scalar)} (element ${k} of ${describe(values)})`,
+        );
+      }
+    }
+  };
+  const accessor = Object.freeze({
+    name: s.name,
+    type: s.type,
+    offset: s.offset,
+    size: s.size,
+    length,
+    check,
+    get(a: number, i?: number): unknown {
+      if (typeof a !== "number") throw notAnAddress(a);
+      if (i !== undefined) return element.get(a + index(i) * stride);
+      ensureInMemory(s.memory, a + s.offset, s.size);
+      const out = new Array(length);
+      for (let k = 0; k < length; k++) out[k] = element.get(a + k * stride);
+      return out;
+    },
+    set(a: number, i: number | ArrayLike<unknown>, v?: unknown): void {
+      if (typeof a !== "number") throw notAnAddress(a);
+      if (typeof i === "number") {
+        element.set(a + index(i) * stride, v);
+        return;
+      }
+      const values = copyOf(i);
+      check(values);
+      ensureInMemory(s.memory, a + s.offset, s.size);
+      for (let k = 0; k < length; k++) element.set(a + k * stride, (values as unknown[])[k]);
+    },
+  });
+  return {
+    accessor,
+    plan(value: unknown, out: Planned[]): void {
+      const values = copyOf(value);
+      check(values);
+      out.push([accessor, values]);
+    },
+  };
+}
+
+/** A private copy of an array-like (each element read once), or the value itself. */
+function copyOf(values: unknown): unknown {
+  return typeof values === "object" && values !== null
+    ? Array.from(values as ArrayLike<unknown>)
+    : values;
+}
+
+/** A nested struct field: its own entries, offsets from the outer struct. */
+function structEntry(s: Site, layout: Layout): Entry {
+  const entries = bindFields(layout, s.memory, s.owner, `${s.name}.`, s.offset);
+  const plan = (values: unknown, out: Planned[]): void =>
+    planFields(entries, s.owner, s.name, values, out);
+  const accessor = Object.freeze({
+    name: s.name,
+    type: s.type,
+    offset: s.offset,
+    size: s.size,
+    layout,
+    fields: fieldsOf(entries),
+    address(a: number): number {
+      if (typeof a !== "number") throw notAnAddress(a);
+      return a + s.offset;
+    },
+    check(values: unknown): void {
+      plan(values, []);
+    },
+    get(a: number): LayoutValue<LayoutSpec> {
+      if (typeof a !== "number") throw notAnAddress(a);
+      ensureInMemory(s.memory, a + s.offset, s.size);
+      return readFields(entries, a) as LayoutValue<LayoutSpec>;
+    },
+    set(a: number, values: unknown): void {
+      const planned: Planned[] = [];
+      plan(values, planned);
+      if (typeof a !== "number") throw notAnAddress(a);
+      ensureInMemory(s.memory, a + s.offset, s.size);
+      perform(planned, a);
+    },
+  });
+  return { accessor, plan };
+}
+
+/** What {@linkcode bindFields} gives: an entry per field, by name, in layout order. */
+type Entries = Readonly<Record<string, Entry>>;
+
+/** The entries of `layout`'s fields, `offset` bytes into the bound struct. */
 function bindFields(
   layout: Layout,
   memory: Memory,
   owner: string,
   prefix: string,
   offset: number,
-): Record<string, Field> {
-  const fields: Record<string, Field> = {};
+): Entries {
+  const entries: Record<string, Entry> = {};
   for (const m of layout.members) {
-    const name = prefix + m.name;
-    const at = offset + m.offset;
-    if (m.layout !== null) fields[m.name] = new StructField(memory, owner, name, m.layout, at);
-    else if (m.kind === "char") {
-      fields[m.name] = new CharField(memory, owner, name, m.type, at, m.size);
-    } else if (m.kind === "array") fields[m.name] = new ArrayField(memory, owner, name, m, at);
-    else fields[m.name] = new SCALAR_CLASSES[m.scalar!](memory, owner, name, m.scalar!, at);
+    const site: Site = {
+      memory,
+      owner,
+      name: prefix + m.name,
+      type: m.type,
+      offset: offset + m.offset,
+      size: m.size,
+    };
+    if (m.layout !== null) entries[m.name] = structEntry(site, m.layout);
+    else if (m.kind === "char") entries[m.name] = checkedEntry(charAccessor(site));
+    else if (m.kind === "array") entries[m.name] = arrayEntry(site, m);
+    else {
+      const scalar = m.scalar!;
+      entries[m.name] = checkedEntry(SCALAR_FACTORIES[scalar]({ ...site, scalar }));
+    }
   }
-  return Object.freeze(fields);
+  return Object.freeze(entries);
 }
 
-function readFields(fields: Record<string, Field>, a: number): Record<string, unknown> {
+/** The public accessors of `entries`: a frozen object, fields in layout order. */
+function fieldsOf(entries: Entries): Fields<LayoutSpec> {
+  const fields: Record<string, unknown> = {};
+  for (const name of Object.keys(entries)) fields[name] = entries[name].accessor;
+  return Object.freeze(fields) as Fields<LayoutSpec>;
+}
+
+function readFields(entries: Entries, a: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of Object.keys(fields)) {
-    out[name] = fields[name].get(a);
-  }
+  for (const name of Object.keys(entries)) out[name] = entries[name].accessor.get(a);
   return out;
 }
 
-/** Plans the writes of `values` into `fields` (BAD_VALUE/BAD_FIELD on the first refusal). */
+/** Plans the writes of `values` into `entries` (BAD_VALUE/BAD_FIELD on the first refusal). */
 function planFields(
-  fields: Record<string, Field>,
+  entries: Entries,
   struct: string,
   path: string,
   values: unknown,
@@ -1054,49 +1246,10 @@ function planFields(
     );
   }
   for (const name of Object.keys(values)) {
-    if (!Object.hasOwn(fields, name)) throw noField(struct, path === "" ? name : `${path}.${name}`);
-    fields[name].plan((values as Record<string, unknown>)[name], out);
-  }
-}
-
-/** A nested struct field. */
-class StructField extends Field implements StructAccessor {
-  readonly layout: Layout;
-  readonly fields: Fields<LayoutSpec>;
-  readonly #fields: Record<string, Field>;
-
-  constructor(memory: Memory, owner: string, name: string, layout: Layout, offset: number) {
-    super(memory, owner, name, layout.name, offset, layout.size);
-    this.layout = layout;
-    this.#fields = bindFields(layout, memory, owner, `${name}.`, offset);
-    this.fields = this.#fields as unknown as Fields<LayoutSpec>;
-  }
-
-  address(a: number): number {
-    if (typeof a !== "number") throw notAnAddress(a);
-    return a + this.offset;
-  }
-
-  get(a: number): LayoutValue<LayoutSpec> {
-    if (typeof a !== "number") throw notAnAddress(a);
-    ensureInMemory(this.memory, a + this.offset, this.size);
-    return readFields(this.#fields, a) as LayoutValue<LayoutSpec>;
-  }
-
-  set(a: number, values: LayoutInput<LayoutSpec>): void {
-    const planned: Planned[] = [];
-    this.plan(values, planned);
-    if (typeof a !== "number") throw notAnAddress(a);
-    ensureInMemory(this.memory, a + this.offset, this.size);
-    perform(planned, a);
-  }
-
-  check(values: unknown): void {
-    this.plan(values, []);
-  }
-
-  override plan(values: unknown, out: Planned[]): void {
-    planFields(this.#fields, this.owner, this.name, values, out);
+    if (!Object.hasOwn(entries, name)) {
+      throw noField(struct, path === "" ? name : `${path}.${name}`);
+    }
+    entries[name].plan((values as Record<string, unknown>)[name], out);
   }
 }
 
@@ -1138,23 +1291,23 @@ class Bound implements BoundLayout {
   readonly layout: Layout;
   readonly memory: Memory;
   readonly fields: Fields<LayoutSpec>;
-  readonly #fields: Record<string, Field>;
+  readonly #entries: Entries;
 
   constructor(layout: Layout, memory: Memory) {
     this.layout = layout;
     this.memory = memory;
-    this.#fields = bindFields(layout, memory, layout.name, "", 0);
-    this.fields = this.#fields as unknown as Fields<LayoutSpec>;
+    this.#entries = bindFields(layout, memory, layout.name, "", 0);
+    this.fields = fieldsOf(this.#entries);
   }
 
   read(a: number): LayoutValue<LayoutSpec> {
     ensureInMemory(this.memory, a, this.layout.size);
-    return readFields(this.#fields, a) as LayoutValue<LayoutSpec>;
+    return readFields(this.#entries, a) as LayoutValue<LayoutSpec>;
   }
 
   write(a: number, values: LayoutInput<LayoutSpec>): void {
     const planned: Planned[] = [];
-    planFields(this.#fields, this.layout.name, "", values, planned);
+    planFields(this.#entries, this.layout.name, "", values, planned);
     ensureInMemory(this.memory, a, this.layout.size);
     perform(planned, a);
   }

@@ -78,28 +78,36 @@ interface Mapped {
  * `bytes`, `base`, `end`) and every arena through `locate`. Fields change
  * when the heap closes (the window becomes empty); readers take them from
  * the object on each use.
+ *
+ * The public fields are `declare`d: the constructor gives each its first
+ * value. A plain TypeScript field declaration would first define it as
+ * `undefined`, and V8 would then keep `base` and `end` as tagged values
+ * and forget that `view` is a DataView. Every field accessor reads them on
+ * each call: updating 2 fields and reading 2 of 100k records took 5.7 ns
+ * per record against 4.7 with the class accessors of the time, 5.1 against
+ * 2.1 with the closures of `accessors.ts`.
  */
 export class ArenaMemory {
   /** The first arena's DataView (offset 0 is `base`). */
-  view: DataView;
+  declare view: DataView;
   /** The first arena's bytes. */
-  bytes: Uint8Array;
+  declare bytes: Uint8Array;
   /**
    * The first arena's 32-bit words, signed (meta blocks are read through
    * them; int32 values keep V8's bitwise operations in 32-bit registers).
    */
-  words: Int32Array;
+  declare words: Int32Array;
   /** The first arena's 64-bit words (the TypeScript tier zeroes blocks with them). */
-  f64: Float64Array;
+  declare f64: Float64Array;
   /** Address of the first arena. */
-  base: number;
+  declare base: number;
   /** End of the first arena (`base` when the heap is closed). */
-  end: number;
+  declare end: number;
   /** Key of the keyed checks (as an int32). */
-  readonly key: number;
+  declare readonly key: number;
   /** `base / 8` modulo 2^32, as an int32: granule of an offset is `baseG + (off >>> 3)`. */
-  baseG: number;
-  readonly pageSize: number;
+  declare baseG: number;
+  declare readonly pageSize: number;
   readonly #handle: Deno.PointerObject;
   #closed = false;
   readonly #lives: ArenaLife[] = [];

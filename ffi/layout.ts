@@ -701,7 +701,15 @@ export class Layout<const S extends LayoutSpec = LayoutSpec> {
 
 // --- decoding (reports; not a hot path) ----------------------------------------------------
 
-function loadScalar(view: DataView, o: number, type: ScalarType): number | bigint | boolean {
+/**
+ * The scalar of type `type` at `o`, little-endian: u64, i64 and pointers as bigints. Not a hot
+ * path (reports; the slow path of `accessors.ts`).
+ */
+export function loadScalar(
+  view: DataView,
+  o: number,
+  type: ScalarType,
+): number | bigint | boolean {
   switch (type) {
     case "u8":
       return view.getUint8(o);

@@ -184,7 +184,11 @@ Deno.test("text output escapes a heap's label (a report file may hold any)", () 
   const out = renderText(modelOf(text.replace('"label":"main"', `"label":${evil}`)));
   assert.ok(!out.includes("\x1b"), "no escape sequence reaches the terminal");
   assert.match(out, /^Heap \d+ "evil\\x0a\\x1b\[2J"quoted"" · /m);
-  assert.equal(out.split("\n").filter((l) => /^Heap \d+ "evil/.test(l)).length, 1, "one header line");
+  assert.equal(
+    out.split("\n").filter((l) => /^Heap \d+ "evil/.test(l)).length,
+    1,
+    "one header line",
+  );
 });
 
 Deno.test("sizeOf is the bytes asked for: what bytes() and view() cover", () => {

@@ -562,6 +562,54 @@ Deno.test("slow path: a struct that no window holds whole is not written at all"
   assert.equal(e.fields.id.get(BASE), 1);
 });
 
+Deno.test("slow path: a 64-bit store that straddles the window's edge writes nothing", () => {
+  // Two 32-bit stores make a number-valued 64-bit field: neither may land when the other
+  // cannot. Below the window the high word would fall inside it; at its end, the low word.
+  const wide = new Layout("wide_t", { p: "pointer", u: "u64", i: "i64" });
+  const { memory, raw } = memoryOf(wide.size);
+  const w = bindLayout(wide, memory);
+  raw.fill(0xaa);
+  for (const [name, offset] of [["p", 0], ["u", 8], ["i", 16]] as const) {
+    const f = w.fields[name];
+    const below = BASE - offset - 4; // the field's low word 4 bytes below the window
+    const past = BASE + wide.size - offset - 4; // its high word 4 bytes past the end
+    for (const address of [below, past]) {
+      failsUnwritten(raw, () => f.set(address, 1), "NOT_OWNED");
+      failsUnwritten(raw, () => f.set(address, 2 ** 40 + 3), "NOT_OWNED");
+    }
+  }
+  failsUnwritten(raw, () => w.fields.i.set(BASE - 16 - 4, -5), "NOT_OWNED");
+  w.fields.i.set(BASE, -5);
+  assert.equal(w.fields.i.get(BASE), -5n);
+});
+
+Deno.test("bindings share the accessors' code, not their memory or offsets", () => {
+  // Every accessor of a type is a closure made by one factory: each must keep its own memory
+  // and offset, whatever the others did (slow paths, errors) before.
+  const a = memoryOf(emp.size, 0x10000);
+  const b = memoryOf(emp.size * 2, 0x7f00_0000_0000);
+  const ea = bindLayout(emp, a.memory);
+  const eb = bindLayout(emp, b.memory);
+  const other = bindLayout(new Layout("other_t", { a: "u64", b: "u64", id: "u32" }), a.memory);
+  fails(() => eb.fields.id.get(0x10000), "NOT_OWNED");
+  fails(() => ea.fields.salary.set(0x7f00_0000_0000, 1), "NOT_OWNED");
+  for (let i = 0; i < 1000; i++) {
+    ea.fields.id.set(0x10000, i);
+    eb.fields.id.set(eb.at(0x7f00_0000_0000, 1), i + 1);
+    other.fields.id.set(0x10000, i + 2);
+    ea.fields.salary.set(0x10000, i / 2);
+  }
+  assert.equal(new DataView(a.raw.buffer).getUint32(0, true), 999);
+  assert.equal(new DataView(a.raw.buffer).getUint32(16, true), 1001, "other_t.id at offset 16");
+  assert.equal(new DataView(b.raw.buffer).getUint32(emp.size, true), 1000);
+  assert.deepEqual(
+    [ea.fields.id.get(0x10000), eb.fields.id.get(eb.at(0x7f00_0000_0000, 1))],
+    [999, 1000],
+  );
+  assert.equal(ea.fields.salary.get(0x10000), 499.5);
+  assert.equal(eb.fields.salary.get(0x7f00_0000_0000), 0, "b's first struct is untouched");
+});
+
 Deno.test("closed memory (empty view, end == base): every accessor goes to locate, which throws", () => {
   const { memory, raw } = memoryOf(allTypes.size);
   const closed = new LmmError("CLOSED", "The heap is closed");
@@ -596,6 +644,9 @@ Deno.test("closed memory (empty view, end == base): every accessor goes to locat
     const f = field as unknown as { get(a: number): unknown; set(a: number, v: unknown): void };
     assert.throws(() => f.get(BASE), isClosed, `${name}.get`);
     assert.throws(() => f.set(BASE, good[name]), isClosed, `${name}.set`);
+    // NaN would reach view offset 0 of an open memory; a closed one has no offset 0.
+    assert.throws(() => f.get(NaN), isClosed, `${name}.get(NaN)`);
+    assert.throws(() => f.set(NaN, good[name]), isClosed, `${name}.set(NaN)`);
   }
   const before = raw.slice();
   assert.throws(() => all.read(BASE), isClosed);
@@ -606,6 +657,37 @@ Deno.test("closed memory (empty view, end == base): every accessor goes to locat
   assert.throws(() => all.fields.i64.getNumber(BASE), isClosed);
   assert.deepEqual(raw, before, "nothing written after close");
   assert.equal(new DataView(raw.buffer).getUint32(allTypes.offsetOf("u32"), true), 77);
+});
+
+Deno.test("accessors: frozen plain objects with their field's metadata", () => {
+  const { memory } = memoryOf(allTypes.size);
+  const all = bindLayout(allTypes, memory);
+  const f = all.fields;
+  for (const m of allTypes.members) {
+    const a = (f as Record<string, unknown>)[m.name] as Record<string, unknown>;
+    assert.ok(Object.isFrozen(a), `${m.name} is frozen`);
+    assert.deepEqual(
+      [a.name, a.type, a.offset, a.size],
+      [m.name, m.type, m.offset, m.size],
+      `${m.name} describes its field`,
+    );
+    for (const method of ["get", "set", "check"]) {
+      assert.equal(typeof a[method], "function", `${m.name}.${method}`);
+    }
+  }
+  assert.equal(typeof f.u64.getNumber, "function");
+  assert.equal(typeof f.i64.getNumber, "function");
+  assert.equal(f.v.length, 3);
+  assert.equal(f.at.layout, point);
+  assert.deepEqual(Object.keys(f.at.fields), ["x", "y"]);
+  assert.deepEqual(
+    [f.at.fields.y.name, f.at.fields.y.offset, f.at.address(BASE)],
+    ["at.y", allTypes.offsetOf("at") + 4, BASE + allTypes.offsetOf("at")],
+  );
+  fails(() => f.u32.check(-1), "BAD_VALUE", "u32", "all_t");
+  fails(() => f.name.check("x".repeat(9)), "BAD_VALUE", "name");
+  fails(() => f.v.check([1]), "BAD_VALUE", "v");
+  f.i64.check(-1n);
 });
 
 Deno.test("accessors follow the memory's fields: a swapped view (growth) is used at once", () => {
