@@ -100,9 +100,22 @@ export class FrontCache {
     this.#classOf = new Int32Array(maxClass / 16 + 1).fill(-1);
   }
 
+  /** Set once the engine said the heap is damaged: no lane serves any more. */
+  #poisoned = false;
+
+  /**
+   * Stops serving: every alloc and free goes to the engine from now on (the
+   * heap is damaged; the engine answers POISONED). Blocks on the stacks stay
+   * lent; closing the heap frees everything.
+   */
+  poison(): void {
+    this.#poisoned = true;
+    this.#lanes.length = 0;
+  }
+
   /** Makes `family` a lane of this tier when it has a front unit. */
   addFamily(family: number, unit: number, alignment: number): void {
-    if (unit === 0) return;
+    if (unit === 0 || this.#poisoned) return;
     const lane = new Lane(family, unit, alignment, Math.max(16, Math.min(1024, 65536 / unit)) * 2);
     this.#lanes[family] = lane;
     this.#active.push(lane);
@@ -134,18 +147,25 @@ export class FrontCache {
    * -1 when none can be had here (the caller asks the engine).
    */
   alloc(family: number, requested: number): number {
-    const lane = this.#lanes[family]!;
-    if (lane.top === 0 && !this.#refill(lane)) return -1;
+    const lane = this.#lanes[family];
+    if (lane === undefined || (lane.top === 0 && !this.#refill(lane))) return -1;
     const a = lane.stack[--lane.top];
     const m = this.#memory;
     const words = m.words;
     // Every offset this tier keeps is below 2^31 (see #refill): int32 arithmetic.
     const off = (a - m.base) | 0;
     const i = (off - 16) >> 2;
-    // A block this tier took in: its state was checked then; this only
-    // notices a stale write since.
-    if (words[i + 1] >>> 27 !== CACHED_LINK || (words[i + 2] & HELD_BIT) !== 0) return -1;
     const unit = lane.unit;
+    // A block this tier took in: its header was checked then; this notices
+    // a write since — past the block before (size changes first) or stale.
+    if (
+      words[i] !== unit >>> 3 || words[i + 1] >>> 27 !== CACHED_LINK ||
+      (words[i + 2] & HELD_BIT) !== 0
+    ) {
+      this.#S.lmm_validate_f64(this.#handle, a); // the engine finds the damage and poisons
+      this.poison();
+      return -1;
+    }
     const f64 = m.f64;
     // A few 8-byte stores (a fill() call costs more for small blocks).
     for (let k = off >> 3, end = k + (unit >> 3); k < end; k++) f64[k] = 0;

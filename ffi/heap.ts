@@ -706,7 +706,7 @@ export class Heap {
       if (front.pending) front.settle(); // the engine's peak figures see the cache's work
     }
     const address = S.lmm_alloc_f64(h, f.id, units, site);
-    if (address < 0) throw errorOf(-address, `alloc(${f.name}, ${units})`);
+    if (address < 0) throw this.#damaged(errorOf(-address, `alloc(${f.name}, ${units})`));
     if (site !== 0) t!.record(address, Heap.prototype.alloc);
     return address;
   }
@@ -750,7 +750,7 @@ export class Heap {
       if (front.pending) front.settle();
     }
     const address = S.lmm_alloc_f64(h, BYTES_FAMILY, n, site);
-    if (address < 0) throw errorOf(-address, `allocBytes(${n})`);
+    if (address < 0) throw this.#damaged(errorOf(-address, `allocBytes(${n})`));
     if (site !== 0) t!.record(address, Heap.prototype.allocBytes);
     return address;
   }
@@ -1080,6 +1080,7 @@ export class Heap {
         pagesReturned: totals.pages_returned,
         reservedBytes: totals.reserved_bytes,
         arenas: totals.arenas,
+        poisoned: totals.poisoned !== 0,
       },
       families,
     };
@@ -1446,7 +1447,21 @@ export class Heap {
    * The error for a failed address operation. `NOT_OWNED` becomes
    * `FOREIGN_HEAP` when another open heap knows the address.
    */
+  /**
+   * `e`, after turning the TypeScript tier off when it says the heap is
+   * damaged: from then on every call goes to the engine, which answers
+   * POISONED (the tier would go on serving blocks it cannot verify).
+   */
+  #damaged(e: LmmError): LmmError {
+    if (e.code === "CORRUPTED" || e.code === "POISONED") this.#front?.poison();
+    return e;
+  }
+
   #addressError(status: number, address: number, context: string): LmmError {
+    return this.#damaged(this.#addressErrorOf(status, address, context));
+  }
+
+  #addressErrorOf(status: number, address: number, context: string): LmmError {
     if (status === Status.NOT_OWNED) {
       for (const other of openHeaps()) {
         if (other === this) continue;

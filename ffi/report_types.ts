@@ -213,6 +213,12 @@ export interface TotalsStats extends StatsFields {
   reservedBytes: number;
   /** Arenas reserved. */
   arenas: number;
+  /**
+   * The engine found damage (CORRUPTED) and refuses to touch the heap's
+   * memory since (POISONED); statistics and reports still answer. Absent
+   * in reports written before it existed.
+   */
+  poisoned?: boolean;
 }
 
 /**

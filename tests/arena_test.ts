@@ -102,7 +102,10 @@ Deno.test("100k one-page blocks: placed in one mapping, and their memory goes ba
   assert.equal(heap.stats().totals.pages, 100_000);
   const full = rss();
   assert.ok(full - before > 300e6, `100k touched pages are resident: ${full - before} bytes`);
-  assert.ok(mappings() - maps < 16, "no kernel mapping per page");
+  // V8's own heap grows by a few dozen mappings meanwhile (the array of addresses); a mapping
+  // per page would be 100,000.
+  const grown = mappings() - maps;
+  assert.ok(grown < 100, `no kernel mapping per page: ${grown} new mappings`);
   for (const a of blocks) heap.free(a);
   const after = rss();
   assert.equal(heap.stats().totals.pages, 0);

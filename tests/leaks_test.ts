@@ -172,11 +172,11 @@ Deno.test("assertNoLeaks: passes on an empty heap, fails with the stacks, direct
 });
 
 Deno.test("assertNoLeaks: without stacks it says how to get them; top bounds the message", () => {
-  using heap = new Heap({ trackSites: false, label: "plain\x1b" });
+  using heap = new Heap({ trackSites: false, label: "plain\u202e" });
   heap.allocBytes(1);
   assert.throws(
     () => assertNoLeaks(heap),
-    /^LeakError: heap \d+ "plain\\x1b" has 1 live block \(1 B\)[^]*\(no stack: create the heap with trackSites: true\)$/,
+    /^LeakError: heap \d+ "plain\\u202e" has 1 live block \(1 B\)[^]*\(no stack: create the heap with trackSites: true\)$/,
   );
   using many = new Heap({ trackSites: "all" });
   for (let i = 0; i < 3; i++) many.allocBytes(8 * (i + 1)); // one stack: the loop

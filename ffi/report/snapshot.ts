@@ -189,6 +189,7 @@ function heapFields(
     pagesReturned: totalsRaw.pages_returned,
     reservedBytes: totalsRaw.reserved_bytes,
     arenas: totalsRaw.arenas,
+    poisoned: totalsRaw.poisoned !== 0,
   };
   const settings = entry.tracker?.settings;
   return {

@@ -27,15 +27,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-static lmm_heap_t *small_heap(uint64_t page_size, uint32_t page_cache) {
+static lmm_heap_t *small_heap_with(uint64_t page_size, uint32_t page_cache, uint32_t flags) {
     lmm_config_t config;
     lmm_config_default(&config);
     config.page_size = page_size;
     config.page_cache = page_cache;
+    config.flags = flags;
     config.reserve = 1u << 20;
     lmm_heap_t *heap = NULL;
     if (lmm_heap_create(&config, &heap) != LMM_OK) return NULL;
     return heap;
+}
+
+/* The worst-fit heap itself (exact: no front caches or size classes in front of it), where the
+ * next allocation carves the block after a damaged one. */
+static lmm_heap_t *small_heap(uint64_t page_size, uint32_t page_cache) {
+    return small_heap_with(page_size, page_cache, LMM_HEAP_EXACT);
 }
 
 static int all_bytes(const void *p, size_t n, unsigned char value) {
@@ -77,6 +84,36 @@ static void test_overflow_into_the_free_tail_is_reported_not_followed(void) {
     CHECK_STATUS(lmm_stats(heap, LMM_ALL_FAMILIES, &s), LMM_OK);
     CHECK_EQ_U(s.poisoned, 1);
     CHECK_EQ_U(s.app_bytes, 32);
+    CHECK_STATUS(lmm_heap_release(heap), LMM_OK);
+}
+
+/* Finding 1 with thread caches (the default heap): blocks of a size class go through the calling
+ * thread's cache, which flips a header bit and checks the seal on free. A write past a block is
+ * found when the block after it is freed: CORRUPTED, then POISONED, never followed. */
+static void test_overflow_with_thread_caches(void) {
+    current_test = "overflow past a block from a thread cache";
+    lmm_heap_t *heap = small_heap_with(LMM_DEFAULT_PAGE_SIZE, LMM_DEFAULT_PAGE_CACHE, 0);
+    CHECK(heap != NULL);
+    if (heap == NULL) return;
+    void *a = NULL, *b = NULL;
+    REQUIRE_OK(lmm_alloc(heap, LMM_BYTES_FAMILY, 32, &a));
+    REQUIRE_OK(lmm_alloc(heap, LMM_BYTES_FAMILY, 32, &b));
+    void *low = (uintptr_t)a < (uintptr_t)b ? a : b, *high = low == a ? b : a;
+    CHECK((uintptr_t)high - (uintptr_t)low == 32 + LMM_META_BLOCK_SIZE); /* neighbours */
+    memset((unsigned char *)low + 32, 0xEE, 20);
+    CHECK_STATUS(lmm_free(heap, high), LMM_E_CORRUPTED);
+    void *c = NULL;
+    CHECK_STATUS(lmm_alloc(heap, LMM_BYTES_FAMILY, 32, &c), LMM_E_POISONED);
+    CHECK(c == NULL);
+    CHECK_STATUS(lmm_free(heap, low), LMM_E_POISONED);
+    char why[256] = "";
+    CHECK_STATUS(lmm_check(heap, why, sizeof why), LMM_E_POISONED);
+    lmm_stats_t s;
+    memset(&s, 0, sizeof s);
+    s.size = sizeof s;
+    s.version = LMM_ABI_VERSION;
+    CHECK_STATUS(lmm_stats(heap, LMM_ALL_FAMILIES, &s), LMM_OK);
+    CHECK_EQ_U(s.poisoned, 1);
     CHECK_STATUS(lmm_heap_release(heap), LMM_OK);
 }
 
@@ -233,6 +270,7 @@ int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     run(test_overflow_into_the_free_tail_is_reported_not_followed);
     run(test_page_size_x4_in_a_page_header_is_reported);
+    run(test_overflow_with_thread_caches);
     run(test_destroy_against_concurrent_calls);
     return summary();
 }
