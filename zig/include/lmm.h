@@ -237,9 +237,10 @@ void lmm_config_default(lmm_config_t *config);
  * kernel refuses; the heap is destroyed all the same). */
 int lmm_heap_create(const lmm_config_t *config /* NULL: defaults */, lmm_heap_t **out);
 int lmm_heap_destroy(lmm_heap_t *heap);
-/* Destroys the heap and returns its tombstone too: for callers that never use a
- * handle again after this call (the Deno module does so); any later or
- * concurrent call on the handle is undefined behaviour. */
+/* Destroys the heap and returns its tombstone too (of a heap destroyed before:
+ * the tombstone alone): for callers that never use a handle again after this
+ * call (the Deno module does so); any later or concurrent call on the handle
+ * is undefined behaviour. */
 int lmm_heap_release(lmm_heap_t *heap);
 int lmm_heap_trim(lmm_heap_t *heap); /* return cached empty pages to the kernel */
 int lmm_heap_info(lmm_heap_t *heap, lmm_heap_info_t *out);

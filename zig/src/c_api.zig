@@ -113,7 +113,11 @@ export fn lmm_heap_destroy(handle: ?*Heap) c_int {
 }
 
 export fn lmm_heap_release(handle: ?*Heap) c_int {
-    const h = enter(handle) catch |e| return code(e);
+    // A destroyed heap's tombstone goes too (no call may use the handle after this one).
+    const h = enter(handle) catch |e| {
+        if (e != error.Destroyed) return code(e);
+        return if (handle.?.destroyFully()) 0 else code(error.Syscall);
+    };
     leave(h);
     return if (h.destroyFully()) 0 else code(error.Syscall);
 }
