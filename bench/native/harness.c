@@ -23,10 +23,11 @@
  *           free+alloc pair; setup and teardown are timed apart.
  * threads   --threads N (default 2) threads share the allocator (one LMM
  *           heap). Each keeps 64 live blocks of 16–512 B and --ops times
- *           frees one and allocates another in its place; a quarter of the
- *           blocks it lets go are swapped through a shared mailbox, so that
- *           another thread frees them (frees across threads). ns_per_op is
- *           wall time divided by every thread's pairs: total throughput.
+ *           frees one and allocates another in its place; --cross P percent
+ *           (default 25) of the blocks it lets go are swapped through a
+ *           shared mailbox, so that another thread frees them (frees across
+ *           threads; 0: none, each thread keeps to its own blocks). ns_per_op
+ *           is wall time divided by every thread's pairs: total throughput.
  *
  * LMM's heap configuration comes from --page-size / --page-cache (and
  * --no-thread-cache: every call takes the heap's lock), else the
@@ -251,7 +252,7 @@ static struct run churn(long ops, long count) {
 /* threads: one thread's loop (its own random stream; the mailbox is shared). */
 #define MAILBOX 1024
 static _Atomic(void *) mailbox[MAILBOX];
-struct worker { long ops; uint64_t rng, sum; };
+struct worker { long ops; uint64_t rng, sum; unsigned cross; };
 
 static uint64_t worker_rand(struct worker *w) {
     w->rng ^= w->rng << 13, w->rng ^= w->rng >> 7, w->rng ^= w->rng << 17;
@@ -265,7 +266,7 @@ static void *worker_run(void *arg) {
     for (long i = 0; i < w->ops; i++) {
         uint64_t x = worker_rand(w);
         int j = (int)(x % 64);
-        if ((x >> 8) % 4 == 0) {
+        if ((x >> 8) % 100 < w->cross) {
             void *got = atomic_exchange(&mailbox[(x >> 16) % MAILBOX], live[j]);
             if (got) do_free(got);
         } else {
@@ -280,13 +281,13 @@ static void *worker_run(void *arg) {
     return NULL;
 }
 
-static struct run threads(long ops, int n) {
+static struct run threads(long ops, int n, unsigned cross) {
     struct run r = {0};
     pthread_t t[64];
     struct worker w[64];
     double t0 = now_ns();
     for (int i = 0; i < n; i++) {
-        w[i] = (struct worker){.ops = ops, .rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1), .sum = 0};
+        w[i] = (struct worker){.ops = ops, .rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1), .sum = 0, .cross = cross};
         if (pthread_create(&t[i], NULL, worker_run, &w[i])) {
             fprintf(stderr, "harness: pthread_create failed\n");
             exit(2);
@@ -331,7 +332,7 @@ static const char *malloc_lib(void) {
 
 static void usage(void) {
     fprintf(stderr, "usage: harness <pair|pair16|pair256|pair4k|pair64k|pair1m|families|churn|threads> "
-                    "<lmm|malloc|calloc> [--ops N] [--live N] [--bytes N] [--threads N] [--page-size N] "
+                    "<lmm|malloc|calloc> [--ops N] [--live N] [--bytes N] [--threads N] [--cross P] [--page-size N] "
                     "[--page-cache N] [--no-thread-cache] [--no-check]\n");
     exit(2);
 }
@@ -342,6 +343,7 @@ int main(int argc, char **argv) {
     long ops = -1, live = -1, bytes = -1;
     long page_size = env_long("LMM_PAGE_SIZE", 0), page_cache = env_long("LMM_PAGE_CACHE", -1);
     int check = 1, nthreads = 2, thread_cache = 1;
+    long cross = 25;
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--ops") == 0) ops = arg_long(a, v), i++;
@@ -350,6 +352,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--page-size") == 0) page_size = arg_long(a, v), i++;
         else if (strcmp(a, "--page-cache") == 0) page_cache = arg_long(a, v), i++;
         else if (strcmp(a, "--threads") == 0) nthreads = (int)arg_long(a, v), i++;
+        else if (strcmp(a, "--cross") == 0) cross = arg_long(a, v), i++;
         else if (strcmp(a, "--no-thread-cache") == 0) thread_cache = 0;
         else if (strcmp(a, "--no-check") == 0) check = 0;
         else if (a[0] != '-' && ops < 0) ops = arg_long("ops", a); /* old form: harness w a OPS */
@@ -423,7 +426,11 @@ int main(int argc, char **argv) {
         r = families(ops, live);
         sample_rss(&maxrss_kb, &minflt);
     } else if (strcmp(kind, "threads") == 0) {
-        r = threads(ops, nthreads);
+        if (cross > 100) {
+            fprintf(stderr, "harness: --cross wants a percentage, 0 to 100\n");
+            exit(2);
+        }
+        r = threads(ops, nthreads, (unsigned)cross);
         sample_rss(&maxrss_kb, &minflt);
     } else {
         r = churn(ops, live);
@@ -442,10 +449,10 @@ int main(int argc, char **argv) {
     }
     printf("{\"workload\":\"%s\",\"allocator\":\"%s\",\"malloc_lib\":\"%s\",\"bytes\":%ld,\"live\":%ld,"
            "\"ops\":%ld,\"ns_per_op\":%.2f,\"setup_ms\":%.3f,\"teardown_ms\":%.3f,\"maxrss_kb\":%ld,"
-           "\"minflt\":%ld,\"threads\":%d,\"checksum\":%llu",
+           "\"minflt\":%ld,\"threads\":%d,\"cross\":%ld,\"checksum\":%llu",
            w, who, malloc_lib(), bytes, live, r.pairs, r.loop_ns / (double)r.pairs, r.setup_ns / 1e6,
            r.teardown_ns / 1e6, maxrss_kb, minflt, strcmp(kind, "threads") == 0 ? nthreads : 1,
-           (unsigned long long)r.sum);
+           strcmp(kind, "threads") == 0 ? cross : 0L, (unsigned long long)r.sum);
     if (strcmp(who, "lmm") == 0) {
         printf(",\"page_size\":%ld,\"page_cache\":%ld,\"thread_cache\":%s", page_size, page_cache,
                thread_cache ? "true" : "false");
