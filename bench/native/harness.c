@@ -4,12 +4,15 @@
  * tcmalloc through LD_PRELOAD). Prints one JSON object per run on stdout.
  *
  *   harness <workload> <allocator> [--ops N] [--live N] [--bytes N]
- *           [--page-size N] [--page-cache N] [--no-check]
+ *           [--threads N] [--cross P] [--page-size N] [--page-cache N]
+ *           [--exact] [--no-thread-cache] [--no-check]
  *
  *   workload   pair | pair16 | pair256 | pair4k | pair64k | pair1m | families | churn
+ *              | threads | cpu
  *   allocator  lmm     LMM's C ABI (lmm_alloc / lmm_free on one heap)
  *              malloc  the process's malloc/free (calloc for families)
  *              calloc  the process's calloc/free (pairs: zeroed like LMM)
+ *              none    no allocator (only with cpu)
  *
  * pair      alloc(--bytes) then free at once, --ops times (the fast-path floor).
  *           pair16 … pair1m are pair with --bytes 16, 256, 4096, 65536, 1048576.
@@ -28,10 +31,16 @@
  *           shared mailbox, so that another thread frees them (frees across
  *           threads; 0: none, each thread keeps to its own blocks). ns_per_op
  *           is wall time divided by every thread's pairs: total throughput.
+ * cpu       --threads N threads each draw --ops random numbers and allocate
+ *           nothing: the control of threads, how much faster N threads go
+ *           than one on this machine at all. ns_per_op is wall time divided
+ *           by every thread's draws.
  *
  * LMM's heap configuration comes from --page-size / --page-cache (and
- * --no-thread-cache: every call takes the heap's lock), else the
- * environment (LMM_PAGE_SIZE, LMM_PAGE_CACHE), else the library defaults.
+ * --no-thread-cache: every call takes the heap's lock; --exact: the classic
+ * worst-fit heap, LMM_HEAP_EXACT, without front caches, size classes or
+ * idle pages), else the environment (LMM_PAGE_SIZE, LMM_PAGE_CACHE), else
+ * the library defaults.
  * The harness's own arrays are mmap'd, never from the allocator under test.
  * The random stream is the same for every allocator (fixed seed), so every
  * allocator sees the same sequence of requests.
@@ -39,10 +48,10 @@
  * Output fields: workload, allocator, malloc_lib (the shared object that
  * provides malloc: shows that LD_PRELOAD took), bytes, live, ops, ns_per_op
  * (timed loop only), setup_ms, teardown_ms, maxrss_kb (peak RSS: VmHWM,
- * sampled before the final check), minflt, checksum; for LMM also
- * page_size, page_cache and (families, churn) its heap totals at the peak
- * live set: "lmm":{pages, bytes_mapped, free_blocks, free_bytes,
- * largest_free, pages_taken, pages_returned}.
+ * sampled before the final check), minflt, threads, cross, checksum; for
+ * LMM also page_size, page_cache, thread_cache, exact and (families, churn)
+ * its heap totals at the peak live set: "lmm":{pages, bytes_mapped,
+ * free_blocks, free_bytes, largest_free, pages_taken, pages_returned}.
  *
  * Not a test: nothing is asserted on time. The checksum keeps the work live.
  * Exit status: 0 ok, 1 LMM's check failed, 2 usage or allocation failure.
@@ -249,24 +258,33 @@ static struct run churn(long ops, long count) {
     return r;
 }
 
-/* threads: one thread's loop (its own random stream; the mailbox is shared). */
+/*
+ * threads: one thread's loop (its own random stream; the mailbox is shared).
+ * A thread keeps its stream and sum in locals and its struct on cache lines
+ * of its own: written through a pointer every iteration (the allocator is
+ * called through a pointer, so the compiler must store them), neighbouring
+ * structs on one cache line made every allocator's threads contend for it.
+ */
 #define MAILBOX 1024
 static _Atomic(void *) mailbox[MAILBOX];
-struct worker { long ops; uint64_t rng, sum; unsigned cross; };
+struct worker { _Alignas(128) long ops; uint64_t rng, sum; unsigned cross; };
 
-static uint64_t worker_rand(struct worker *w) {
-    w->rng ^= w->rng << 13, w->rng ^= w->rng >> 7, w->rng ^= w->rng << 17;
-    return w->rng;
+static inline uint64_t xorshift(uint64_t *s) {
+    *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+    return *s;
 }
 
 static void *worker_run(void *arg) {
     struct worker *w = arg;
+    uint64_t rng = w->rng, sum = 0;
+    const long ops = w->ops;
+    const unsigned cross = w->cross;
     void *live[64];
-    for (int i = 0; i < 64; i++) live[i] = do_alloc(0, 16 + worker_rand(w) % 497);
-    for (long i = 0; i < w->ops; i++) {
-        uint64_t x = worker_rand(w);
+    for (int i = 0; i < 64; i++) live[i] = do_alloc(0, 16 + xorshift(&rng) % 497);
+    for (long i = 0; i < ops; i++) {
+        uint64_t x = xorshift(&rng);
         int j = (int)(x % 64);
-        if ((x >> 8) % 100 < w->cross) {
+        if ((x >> 8) % 100 < cross) {
             void *got = atomic_exchange(&mailbox[(x >> 16) % MAILBOX], live[j]);
             if (got) do_free(got);
         } else {
@@ -274,21 +292,31 @@ static void *worker_run(void *arg) {
         }
         char *p = do_alloc(0, 16 + (x >> 32) % 497);
         p[0] = (char)i;
-        w->sum += (uintptr_t)p[0];
+        sum += (uintptr_t)p[0];
         live[j] = p;
     }
     for (int i = 0; i < 64; i++) do_free(live[i]);
+    w->rng = rng, w->sum = sum;
     return NULL;
 }
 
-static struct run threads(long ops, int n, unsigned cross) {
+/* cpu: the same random stream as a worker, with no allocator behind it. */
+static void *spin_run(void *arg) {
+    struct worker *w = arg;
+    uint64_t rng = w->rng, sum = 0;
+    for (long i = 0; i < w->ops; i++) sum += xorshift(&rng) >> 56;
+    w->rng = rng, w->sum = sum;
+    return NULL;
+}
+
+static struct run threads(long ops, int n, unsigned cross, int spin) {
     struct run r = {0};
     pthread_t t[64];
     struct worker w[64];
     double t0 = now_ns();
     for (int i = 0; i < n; i++) {
         w[i] = (struct worker){.ops = ops, .rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1), .sum = 0, .cross = cross};
-        if (pthread_create(&t[i], NULL, worker_run, &w[i])) {
+        if (pthread_create(&t[i], NULL, spin ? spin_run : worker_run, &w[i])) {
             fprintf(stderr, "harness: pthread_create failed\n");
             exit(2);
         }
@@ -331,9 +359,9 @@ static const char *malloc_lib(void) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: harness <pair|pair16|pair256|pair4k|pair64k|pair1m|families|churn|threads> "
-                    "<lmm|malloc|calloc> [--ops N] [--live N] [--bytes N] [--threads N] [--cross P] [--page-size N] "
-                    "[--page-cache N] [--no-thread-cache] [--no-check]\n");
+    fprintf(stderr, "usage: harness <pair|pair16|pair256|pair4k|pair64k|pair1m|families|churn|threads|cpu> "
+                    "<lmm|malloc|calloc|none> [--ops N] [--live N] [--bytes N] [--threads N] [--cross P] [--page-size N] "
+                    "[--page-cache N] [--exact] [--no-thread-cache] [--no-check]\n");
     exit(2);
 }
 
@@ -342,7 +370,7 @@ int main(int argc, char **argv) {
     const char *w = argv[1], *who = argv[2];
     long ops = -1, live = -1, bytes = -1;
     long page_size = env_long("LMM_PAGE_SIZE", 0), page_cache = env_long("LMM_PAGE_CACHE", -1);
-    int check = 1, nthreads = 2, thread_cache = 1;
+    int check = 1, nthreads = 2, thread_cache = 1, exact = 0;
     long cross = 25;
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -354,6 +382,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--threads") == 0) nthreads = (int)arg_long(a, v), i++;
         else if (strcmp(a, "--cross") == 0) cross = arg_long(a, v), i++;
         else if (strcmp(a, "--no-thread-cache") == 0) thread_cache = 0;
+        else if (strcmp(a, "--exact") == 0) exact = 1;
         else if (strcmp(a, "--no-check") == 0) check = 0;
         else if (a[0] != '-' && ops < 0) ops = arg_long("ops", a); /* old form: harness w a OPS */
         else usage();
@@ -373,13 +402,13 @@ int main(int argc, char **argv) {
         if (ops < 0) ops = 10000000;
         if (live <= 0) live = 20000;
         bytes = 0;
-    } else if (strcmp(kind, "threads") == 0) {
+    } else if (strcmp(kind, "threads") == 0 || strcmp(kind, "cpu") == 0) {
         if (ops < 0) ops = 2000000;
         if (nthreads < 1 || nthreads > 64) {
             fprintf(stderr, "harness: --threads wants 1 to 64\n");
             exit(2);
         }
-        live = 64L * nthreads;
+        live = strcmp(kind, "cpu") == 0 ? 0 : 64L * nthreads;
         bytes = 0;
     } else if (strcmp(kind, "churn") == 0) {
         if (ops < 0) ops = 10000000;
@@ -397,6 +426,7 @@ int main(int argc, char **argv) {
         if (page_size > 0) config.page_size = (uint64_t)page_size;
         if (page_cache >= 0) config.page_cache = (uint32_t)page_cache;
         if (!thread_cache) config.flags |= LMM_HEAP_NO_THREAD_CACHE;
+        if (exact) config.flags |= LMM_HEAP_EXACT;
         int s = lmm_heap_create(&config, &heap);
         if (s) die("lmm_heap_create", s);
         fam[0] = LMM_BYTES_FAMILY;
@@ -407,13 +437,16 @@ int main(int argc, char **argv) {
         do_free = f_lmm;
         page_size = (long)config.page_size;
         page_cache = (long)config.page_cache;
+    } else if (strcmp(who, "none") == 0 && strcmp(kind, "cpu") == 0) {
+        page_size = 0;
+        page_cache = 0;
     } else if (strcmp(who, "malloc") == 0 || strcmp(who, "calloc") == 0) {
         do_alloc = who[0] == 'm' ? a_malloc : a_calloc;
         do_free = f_malloc;
         page_size = 0;
         page_cache = 0;
     } else {
-        fprintf(stderr, "harness: unknown allocator %s\n", who);
+        fprintf(stderr, "harness: unknown allocator %s (none: only with cpu)\n", who);
         usage();
     }
 
@@ -425,12 +458,13 @@ int main(int argc, char **argv) {
     } else if (strcmp(kind, "families") == 0) {
         r = families(ops, live);
         sample_rss(&maxrss_kb, &minflt);
-    } else if (strcmp(kind, "threads") == 0) {
+    } else if (strcmp(kind, "threads") == 0 || strcmp(kind, "cpu") == 0) {
         if (cross > 100) {
             fprintf(stderr, "harness: --cross wants a percentage, 0 to 100\n");
             exit(2);
         }
-        r = threads(ops, nthreads, (unsigned)cross);
+        int spin = strcmp(kind, "cpu") == 0;
+        r = threads(ops, nthreads, spin ? 0 : (unsigned)cross, spin);
         sample_rss(&maxrss_kb, &minflt);
     } else {
         r = churn(ops, live);
@@ -451,11 +485,11 @@ int main(int argc, char **argv) {
            "\"ops\":%ld,\"ns_per_op\":%.2f,\"setup_ms\":%.3f,\"teardown_ms\":%.3f,\"maxrss_kb\":%ld,"
            "\"minflt\":%ld,\"threads\":%d,\"cross\":%ld,\"checksum\":%llu",
            w, who, malloc_lib(), bytes, live, r.pairs, r.loop_ns / (double)r.pairs, r.setup_ns / 1e6,
-           r.teardown_ns / 1e6, maxrss_kb, minflt, strcmp(kind, "threads") == 0 ? nthreads : 1,
-           strcmp(kind, "threads") == 0 ? cross : 0L, (unsigned long long)r.sum);
+           r.teardown_ns / 1e6, maxrss_kb, minflt, strcmp(w, "threads") == 0 || strcmp(w, "cpu") == 0 ? nthreads : 1,
+           strcmp(w, "threads") == 0 ? cross : 0L, (unsigned long long)r.sum);
     if (strcmp(who, "lmm") == 0) {
-        printf(",\"page_size\":%ld,\"page_cache\":%ld,\"thread_cache\":%s", page_size, page_cache,
-               thread_cache ? "true" : "false");
+        printf(",\"page_size\":%ld,\"page_cache\":%ld,\"thread_cache\":%s,\"exact\":%s", page_size,
+               page_cache, thread_cache ? "true" : "false", exact ? "true" : "false");
         if (have_peak_stats) {
             const lmm_stats_t *st = &peak_stats;
             printf(",\"lmm\":{\"pages\":%llu,\"bytes_mapped\":%llu,\"free_blocks\":%llu,\"free_bytes\":%llu,"
