@@ -76,8 +76,15 @@ Deno.test("bench smoke: the native runner runs every case once", async () => {
   assert.equal(r.code, 0, `run.ts --quick exited ${r.code}:\n${r.stderr.slice(-3000)}`);
   const native = JSON.parse(await Deno.readTextFile(join(outputs, "native.json")));
   assert.equal(native.schema, "lmm-native-bench/1");
+  const ran = new Set(native.allocators.map((a: { id: string }) => a.id)); // peers installed
   for (const c of native.cases) {
-    assert.ok(c.results.lmm && c.results.glibc, `${c.id}: LMM or glibc missing`);
+    for (const id of c.allocators) {
+      if (ran.has(id)) assert.ok(c.results[id], `${c.id}: ${id} missing`);
+    }
+    // Every case but the cpu controls (no allocator) compares LMM with glibc.
+    if (!c.allocators.includes("none")) {
+      assert.ok(c.results.lmm && c.results.glibc, `${c.id}: LMM or glibc missing`);
+    }
   }
 });
 

@@ -5,6 +5,15 @@
  * (for each round, each case: A B C D), `--runs` rounds — then writes the
  * raw runs and their medians to `bench/out/native.json`.
  *
+ * Besides LMM as configured by default (`lmm`: front caches, size classes,
+ * thread caches, 64 KiB pages), some cases run LMM configured otherwise:
+ * `lmm-4m` (4 MiB pages: large pairs), `lmm-exact-4k` (the seed
+ * implementation's policy — the classic worst-fit heap, `LMM_HEAP_EXACT`,
+ * on 4 KiB pages, no cache: families), `lmm-lock` (no thread caches, every
+ * call takes the heap's lock: threads). The `cpu` cases allocate nothing:
+ * the same threads doing arithmetic alone, to show how far this machine
+ * lets two threads scale at all.
+ *
  *   deno run -A bench/native/run.ts [--runs N] [--quick] [--out FILE] [--no-install] [--build-only]
  *
  * Peers run the same binary with `LD_PRELOAD`; the harness reports which
@@ -32,7 +41,7 @@ export interface Allocator {
   /** Column name. */
   id: string;
   /** The harness's allocator argument. */
-  arg: "lmm" | "malloc" | "calloc";
+  arg: "lmm" | "malloc" | "calloc" | "none";
   /** Shared object to preload, if any. */
   preload?: string;
   /** Extra harness arguments (LMM configuration). */
@@ -47,12 +56,16 @@ export interface Case {
   id: string;
   /** Harness workload and its arguments. */
   args: string[];
-  /** Ops per run (full runs). */
+  /** Ops per run (full runs); per thread in the threads and cpu cases. */
   ops: number;
+  /** Ops for some allocators instead (one far slower than the rest), so every run stays short. */
+  opsFor?: Record<string, number>;
   /** Which allocators run it. */
   allocators: string[];
   /** Part of the live-set sweep (for the plot). */
   sweep?: number;
+  /** Threads cases: how many threads, and the percentage of blocks freed across threads. */
+  threads?: { n: number; cross: number };
 }
 
 /** What one harness run printed, plus the runner's own measurement. */
@@ -60,6 +73,8 @@ export interface Run {
   case: string;
   allocator: string;
   round: number;
+  /** The harness's --ops. */
+  ops: number;
   ns_per_op: number;
   maxrss_kb: number;
   wall_ms: number;
@@ -101,6 +116,8 @@ export interface NativeResults {
 const BASE = ["lmm", "glibc", "jemalloc", "mimalloc"];
 const PAIRS = [...BASE, "glibc-calloc"];
 const LARGE_PAIRS = [...PAIRS, "lmm-4m"];
+const FAMILIES = [...BASE, "lmm-exact-4k"];
+const THREADS = ["lmm", "lmm-lock", "glibc", "jemalloc", "mimalloc"];
 
 /** Churn at one live-set size: a point of the sweep. */
 function churn(live: number, label: string, ops: number): Case {
@@ -113,19 +130,52 @@ function churn(live: number, label: string, ops: number): Case {
   };
 }
 
-/** The cases, in run order. Ops are chosen so that a run takes ≈ 0.1–1 s. */
+/** `n` threads sharing the allocator, `cross` percent of blocks freed by another thread. */
+function threads(id: string, n: number, cross: number, ops: number): Case {
+  return {
+    id,
+    args: ["threads", "--threads", String(n), "--cross", String(cross)],
+    ops,
+    // Every call of lmm-lock takes the heap's lock: with two threads they wait for each other.
+    opsFor: { "lmm-lock": ops / 10 },
+    allocators: THREADS,
+    threads: { n, cross },
+  };
+}
+
+/** `n` threads doing arithmetic alone: how far the machine lets threads scale. */
+function cpu(id: string, n: number, ops: number): Case {
+  return {
+    id,
+    args: ["cpu", "--threads", String(n)],
+    ops,
+    allocators: ["none"],
+    threads: { n, cross: 0 },
+  };
+}
+
+/**
+ * The cases, in run order. Ops are chosen so that a run of LMM takes ≈ 0.1–1 s on a 2-core VM
+ * (the fastest peers take less where LMM's work is a multiple of theirs: the large pairs, whose
+ * cost in LMM and calloc is zeroing that malloc skips).
+ */
 export const CASES: Case[] = [
-  { id: "pair 16 B", args: ["pair16"], ops: 5_000_000, allocators: PAIRS },
-  { id: "pair 256 B", args: ["pair256"], ops: 5_000_000, allocators: PAIRS },
-  { id: "pair 4 KiB", args: ["pair4k"], ops: 3_000_000, allocators: PAIRS },
+  { id: "pair 16 B", args: ["pair16"], ops: 10_000_000, allocators: PAIRS },
+  { id: "pair 256 B", args: ["pair256"], ops: 10_000_000, allocators: PAIRS },
+  { id: "pair 4 KiB", args: ["pair4k"], ops: 4_000_000, allocators: PAIRS },
   { id: "pair 64 KiB", args: ["pair64k"], ops: 300_000, allocators: LARGE_PAIRS },
   { id: "pair 1 MiB", args: ["pair1m"], ops: 20_000, allocators: LARGE_PAIRS },
-  { id: "families 40/72/200 B", args: ["families"], ops: 2_000_000, allocators: BASE },
-  churn(100, "100", 2_000_000),
-  churn(1_000, "1k", 2_000_000),
-  churn(10_000, "10k", 1_000_000),
-  churn(100_000, "100k", 1_000_000),
+  { id: "families 40/72/200 B", args: ["families"], ops: 4_000_000, allocators: FAMILIES },
+  churn(100, "100", 5_000_000),
+  churn(1_000, "1k", 5_000_000),
+  churn(10_000, "10k", 3_000_000),
+  churn(100_000, "100k", 2_000_000),
   churn(1_000_000, "1M", 1_000_000),
+  threads("threads 1 thread", 1, 0, 10_000_000),
+  threads("threads 2 threads", 2, 0, 10_000_000),
+  threads("threads 2 threads, 25% freed across", 2, 25, 10_000_000),
+  cpu("cpu 1 thread, no allocation", 1, 100_000_000),
+  cpu("cpu 2 threads, no allocation", 2, 100_000_000),
 ];
 
 /** Options of a run. */
@@ -320,6 +370,15 @@ function allocators(peers: Map<string, string>): Allocator[] {
     extra: ["--page-size", String(4 << 20)],
     expect: "libc.so.6",
   });
+  list.push({ id: "lmm-lock", arg: "lmm", extra: ["--no-thread-cache"], expect: "libc.so.6" });
+  list.push({
+    id: "lmm-exact-4k",
+    arg: "lmm",
+    extra: ["--exact", "--page-size", String(4 << 10)],
+    expect: "libc.so.6",
+  });
+  list.push({ id: "none", arg: "none", expect: "libc.so.6" }); // the cpu cases
+
   return list;
 }
 
@@ -330,7 +389,8 @@ async function runOnce(
   round: number,
   quick: boolean,
 ): Promise<Run> {
-  const ops = quick ? Math.max(10, Math.round(c.ops / 1000)) : c.ops;
+  const full = c.opsFor?.[a.id] ?? c.ops;
+  const ops = quick ? Math.max(10, Math.round(full / 1000)) : full;
   const [workload, ...rest] = c.args;
   const args = [workload, a.arg, ...rest, "--ops", String(ops), ...(a.extra ?? [])];
   const env: Record<string, string> = {};
@@ -348,6 +408,7 @@ async function runOnce(
     case: c.id,
     allocator: a.id,
     round,
+    ops,
     ns_per_op: r.ns_per_op,
     maxrss_kb: r.maxrss_kb,
     wall_ms: Math.round(wall * 10) / 10,
