@@ -14,7 +14,10 @@
  * iteration (Deno's `avg`) is divided by the ops per iteration named in
  * its group ("×1000"), and by its baseline's from the same run (a paired
  * ratio); the tables give the median over runs. Native figures are the
- * runner's medians and paired median ratios against glibc.
+ * runner's medians and paired median ratios against glibc. The goals of
+ * the round are computed the same way from the same files: each is the
+ * median of paired ratios (per Deno run, or per native round) with their
+ * range, against its target.
  *
  * @module
  */
@@ -116,15 +119,39 @@ export function cell(entries: DenoEntry[], group: string, name: string): Cell | 
   };
 }
 
-/** Median over runs of `a`'s time over `b`'s, both of `group` (a paired ratio to any peer). */
-export function pairedRatio(entries: DenoEntry[], group: string, a: string, b: string): number {
+/** Paired ratios summarised: their median, range and count. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+/** The spread of some paired ratios, or undefined when there are none. */
+export function spread(ratios: number[]): Spread | undefined {
+  if (ratios.length === 0) return undefined;
+  return {
+    median: median(ratios),
+    min: Math.min(...ratios),
+    max: Math.max(...ratios),
+    n: ratios.length,
+  };
+}
+
+/** Per run, `a`'s time over `b`'s, both of `group` (paired ratios to any peer). */
+export function pairedRatios(entries: DenoEntry[], group: string, a: string, b: string): number[] {
   const ratios: number[] = [];
   for (const e of entries) {
     if (e.group !== group || e.name !== a) continue;
     const other = entries.find((x) => x.group === group && x.name === b && x.run === e.run);
     if (other) ratios.push(e.avg / other.avg);
   }
-  return ratios.length ? median(ratios) : NaN;
+  return ratios;
+}
+
+/** Median over runs of `a`'s time over `b`'s, both of `group` (a paired ratio to any peer). */
+export function pairedRatio(entries: DenoEntry[], group: string, a: string, b: string): number {
+  return spread(pairedRatios(entries, group, a, b))?.median ?? NaN;
 }
 
 /** Groups in first-seen order. */
@@ -156,6 +183,14 @@ function fmtRange(c: Cell): string {
   return c.runs > 1 && Number.isFinite(c.min) ? ` (${fmtRatio(c.min)}–${fmtRatio(c.max)})` : "";
 }
 
+/** "1.23× (1.10×–1.31×)": a spread's median and, over more than one run, its range. */
+export function fmtSpread(x: Spread | undefined): string {
+  if (x === undefined) return "–";
+  return x.n > 1
+    ? `${fmtRatio(x.median)} (${fmtRatio(x.min)}–${fmtRatio(x.max)})`
+    : fmtRatio(x.median);
+}
+
 function fmtMiB(kb: number): string {
   return kb >= 1024 * 10 ? `${(kb / 1024).toFixed(0)} MiB` : `${(kb / 1024).toFixed(1)} MiB`;
 }
@@ -168,12 +203,43 @@ function table(head: string[], rows: string[][], left = 1): string {
 
 // ── Deno sections ──────────────────────────────────────────────────────────
 
-/** A goal and whether it was met. */
+/** A goal of the round, and whether this run met it. */
 export interface Goal {
+  /** Where it is measured: "Deno" or "native". */
+  where: string;
   what: string;
-  goal: string;
-  measured: string;
-  met: boolean;
+  /** "≤ 0.5×", "≥ 15×". */
+  target: string;
+  /** The paired ratios it is judged on (undefined: the run has no data for it). */
+  measured?: Spread;
+  /** undefined when there is no data. */
+  met?: boolean;
+  /** A previous round's target judged on the same figures (shown in the same row). */
+  also?: { target: string; met: boolean };
+}
+
+/** A goal judged on the median of `measured`: `at most` or `at least` the target. */
+export function goal(
+  where: string,
+  what: string,
+  measured: Spread | undefined,
+  bound: "at most" | "at least",
+  target: number,
+  previous?: number,
+): Goal {
+  const sign = bound === "at most" ? "≤" : "≥";
+  const meets = (t: number): boolean =>
+    bound === "at most" ? measured!.median <= t : measured!.median >= t;
+  return {
+    where,
+    what,
+    target: `${sign} ${target}×`,
+    measured,
+    met: measured === undefined ? undefined : meets(target),
+    also: measured !== undefined && previous !== undefined
+      ? { target: `${sign} ${previous}×`, met: meets(previous) }
+      : undefined,
+  };
 }
 
 /** Something LMM does, against its peer. */
@@ -186,12 +252,10 @@ export interface Versus {
 
 interface Section {
   markdown: string;
-  goals: Goal[];
   versus: Versus[];
 }
 
 function pairSection(entries: DenoEntry[]): Section {
-  const goals: Goal[] = [];
   const versus: Versus[] = [];
   const rows: string[][] = [];
   for (const g of groups(entries, "pair ")) {
@@ -226,14 +290,6 @@ function pairSection(entries: DenoEntry[]): Section {
         ? `against libc calloc+free, which zeroes as LMM does: ${fmtRatio(vsCalloc)}`
         : undefined,
     });
-    if (["16 B", "256 B", "4 KiB"].includes(size)) {
-      goals.push({
-        what: `pair ${size}: lmm ÷ libc through dlopen`,
-        goal: "≤ 0.8×",
-        measured: fmtRatio(lmm.ratio),
-        met: lmm.ratio <= 0.8,
-      });
-    }
   }
   const markdown = rows.length === 0 ? "_No data (run `scripts/bench`)._" : [
     table([
@@ -248,7 +304,18 @@ function pairSection(entries: DenoEntry[]): Section {
       "lmm vs Uint8Array",
     ], rows),
   ].join("\n");
-  return { markdown, goals, versus };
+  return { markdown, versus };
+}
+
+/** One group's peers: time per op and ratio to the baseline. */
+function groupTable(entries: DenoEntry[], g: string, unit: string): string {
+  const names = [...new Set(entries.filter((e) => e.group === g).map((e) => e.name))];
+  const rows: string[][] = [];
+  for (const name of names) {
+    const c = cell(entries, g, name)!;
+    rows.push([name, fmtNs(c.ns), `**${fmtRatio(c.ratio)}**${fmtRange(c)}`]);
+  }
+  return table(["peer", `time per ${unit}`, "÷ baseline (range over runs)"], rows);
 }
 
 function workloadSection(
@@ -257,45 +324,85 @@ function workloadSection(
   unit: string,
 ): Section & { group?: string } {
   const g = groups(entries, prefix)[0];
-  if (g === undefined) return { markdown: "_No data._", goals: [], versus: [] };
-  const names = [...new Set(entries.filter((e) => e.group === g).map((e) => e.name))];
-  const rows: string[][] = [];
-  for (const name of names) {
-    const c = cell(entries, g, name)!;
-    rows.push([name, fmtNs(c.ns), `**${fmtRatio(c.ratio)}**${fmtRange(c)}`]);
-  }
-  return {
-    markdown: table(["peer", `time per ${unit}`, "÷ baseline (range over runs)"], rows),
-    goals: [],
-    versus: [],
-    group: g,
-  };
+  if (g === undefined) return { markdown: "_No data._", versus: [] };
+  return { markdown: groupTable(entries, g, unit), versus: [], group: g };
 }
 
 function mixedSection(entries: DenoEntry[]): Section {
   const s = workloadSection(entries, "mixed ", "op (free + alloc)");
   if (s.group === undefined) return s;
   const lmm = cell(entries, s.group, "lmm allocBytes+free");
-  const u8 = cell(entries, s.group, "new Uint8Array");
   if (lmm) {
-    s.goals.push({
-      what: "mixed workload: lmm ÷ libc through dlopen",
-      goal: "≤ 0.6×",
-      measured: fmtRatio(lmm.ratio),
-      met: lmm.ratio <= 0.6,
-    });
     s.versus.push({ where: "Deno mixed workload vs libc through dlopen", ratio: lmm.ratio });
-    if (u8) {
-      const speedup = u8.ns / lmm.ns;
-      s.goals.push({
-        what: "mixed workload: lmm faster than new Uint8Array by",
-        goal: "≥ 25×",
-        measured: fmtRatio(speedup),
-        met: speedup >= 25,
-      });
-    }
   }
   return s;
+}
+
+/** Suite 5: one table, a column per operation (get, set, update), a row per peer. */
+function layoutSection(entries: DenoEntry[]): string {
+  const gs = groups(entries, "layout ");
+  if (gs.length === 0) return "_No data._";
+  const names = [...new Set(entries.filter((e) => gs.includes(e.group)).map((e) => e.name))];
+  const head = [
+    "peer",
+    ...gs.map((g) => `${g.replace(/^layout (\w+).*$/, "$1")}: per record (÷ baseline)`),
+  ];
+  const rows = names.map((name) => [
+    name,
+    ...gs.map((g) => {
+      const c = cell(entries, g, name);
+      return c ? `${fmtNs(c.ns)} (**${fmtRatio(c.ratio)}**${fmtRange(c)})` : "–";
+    }),
+  ]);
+  return table(head, rows);
+}
+
+/** The record suite's groups, in the order the suite runs them, with what one op is. */
+const RECORD_GROUPS: { prefix: string; title: string; unit: string }[] = [
+  {
+    prefix: "record (",
+    title: "One record at a time: allocate, write 2 fields, read them, free",
+    unit: "record",
+  },
+  {
+    prefix: "table create+update+read+delete",
+    title: "A table of 100k records: create, update every one, read every one, delete",
+    unit: "record",
+  },
+  {
+    prefix: "fields of 100k live records:",
+    title: "The fields of 100k live records: update 2, read 2",
+    unit: "record",
+  },
+  {
+    prefix: "fields of 100k live records after",
+    title: "The same, after accessors of the same types reached blocks beyond a heap's first arena",
+    unit: "record",
+  },
+];
+
+function recordSection(entries: DenoEntry[]): Section {
+  const parts: string[] = [];
+  const versus: Versus[] = [];
+  for (const r of RECORD_GROUPS) {
+    const g = groups(entries, r.prefix)[0];
+    if (g === undefined) continue;
+    parts.push(`#### ${r.title}\n\n${groupTable(entries, g, r.unit)}`);
+  }
+  const one = groups(entries, "record (")[0];
+  const lmm = one ? cell(entries, one, "lmm alloc + field accessors + free") : undefined;
+  if (lmm) {
+    versus.push({ where: "Deno record vs new DataView(new ArrayBuffer(40))", ratio: lmm.ratio });
+  }
+  const fields = groups(entries, "fields of 100k live records:")[0];
+  const acc = fields ? cell(entries, fields, "lmm field accessors") : undefined;
+  if (acc) {
+    versus.push({
+      where: "Deno fields of 100k live records vs one ArrayBuffer at fixed offsets",
+      ratio: acc.ratio,
+    });
+  }
+  return { markdown: parts.length ? parts.join("\n\n") : "_No data._", versus };
 }
 
 function familiesSection(entries: DenoEntry[]): Section {
@@ -365,18 +472,55 @@ function introspectionSection(entries: DenoEntry[]): string {
 
 // ── Native sections ────────────────────────────────────────────────────────
 
-const NATIVE_COLUMNS: { id: string; label: string }[] = [
+type NativeCase = NativeResults["cases"][number];
+
+/** Per round, `field` of (case a, allocator x) over that of (case b, allocator y). */
+export function nativeRatios(
+  n: NativeResults,
+  a: [string, string],
+  b: [string, string],
+  field: "ns_per_op" | "maxrss_kb" = "ns_per_op",
+): number[] {
+  const ratios: number[] = [];
+  for (const r of n.runs) {
+    if (r.case !== a[0] || r.allocator !== a[1]) continue;
+    const o = n.runs.find((x) => x.case === b[0] && x.allocator === b[1] && x.round === r.round);
+    if (o) ratios.push(r[field] / o[field]);
+  }
+  return ratios;
+}
+
+/** Cases of the time and RSS tables: everything but the threads cases (their own table). */
+function singleThreaded(n: NativeResults): NativeCase[] {
+  return n.cases.filter((c) => c.threads === undefined);
+}
+
+/** A column of a native table: an allocator and its heading. */
+interface Column {
+  id: string;
+  label: string;
+}
+
+const NATIVE_COLUMNS: Column[] = [
   { id: "lmm", label: "LMM" },
   { id: "glibc", label: "glibc malloc (baseline)" },
   { id: "jemalloc", label: "jemalloc" },
   { id: "mimalloc", label: "mimalloc" },
   { id: "glibc-calloc", label: "glibc calloc" },
   { id: "lmm-4m", label: "LMM, 4 MiB pages" },
+  { id: "lmm-exact-4k", label: "LMM exact, 4 KiB pages" },
 ];
+
+/** The columns some case has data for. */
+function present(cases: NativeCase[], columns: Column[]): Column[] {
+  return columns.filter(({ id }) => cases.some((c) => c.results[id] !== undefined));
+}
 
 function nativeTime(n: NativeResults): { markdown: string; versus: Versus[] } {
   const versus: Versus[] = [];
-  const rows = n.cases.map((c) => {
+  const cases = singleThreaded(n);
+  const columns = present(cases, NATIVE_COLUMNS);
+  const rows = cases.map((c) => {
     const lmm = c.results.lmm;
     if (lmm?.ratio !== undefined) {
       const calloc = c.results["glibc-calloc"];
@@ -390,7 +534,7 @@ function nativeTime(n: NativeResults): { markdown: string; versus: Versus[] } {
     }
     return [
       c.id,
-      ...NATIVE_COLUMNS.map(({ id }) => {
+      ...columns.map(({ id }) => {
         const s = c.results[id];
         if (!s) return "";
         const r = id === "glibc"
@@ -400,14 +544,21 @@ function nativeTime(n: NativeResults): { markdown: string; versus: Versus[] } {
       }),
     ];
   });
-  return { markdown: table(["case", ...NATIVE_COLUMNS.map((c) => c.label)], rows), versus };
+  return { markdown: table(["case", ...columns.map((c) => c.label)], rows), versus };
 }
 
 function nativeRss(n: NativeResults): string {
-  const ids = ["lmm", "glibc", "jemalloc", "mimalloc"];
-  const rows = n.cases.filter((c) => !c.id.startsWith("pair")).map((c) => [
+  const cases = singleThreaded(n).filter((c) => !c.id.startsWith("pair"));
+  const columns = present(cases, [
+    { id: "lmm", label: "LMM" },
+    { id: "glibc", label: "glibc (baseline)" },
+    { id: "jemalloc", label: "jemalloc" },
+    { id: "mimalloc", label: "mimalloc" },
+    { id: "lmm-exact-4k", label: "LMM exact, 4 KiB pages" },
+  ]);
+  const rows = cases.map((c) => [
     c.id,
-    ...ids.map((id) => {
+    ...columns.map(({ id }) => {
       const s = c.results[id];
       if (!s) return "";
       return id === "glibc"
@@ -415,7 +566,94 @@ function nativeRss(n: NativeResults): string {
         : `${fmtMiB(s.maxrss_kb)} (${fmtRatio(s.rss_ratio)})`;
     }),
   ]);
-  return table(["case", "LMM", "glibc (baseline)", "jemalloc", "mimalloc"], rows);
+  return table(["case", ...columns.map((c) => c.label)], rows);
+}
+
+/** The threads cases by thread count and frees across threads. */
+interface ThreadsCases {
+  one?: NativeCase;
+  two?: NativeCase;
+  across?: NativeCase;
+  cpuOne?: NativeCase;
+  cpuTwo?: NativeCase;
+}
+
+function threadsCases(n: NativeResults): ThreadsCases {
+  const find = (workload: string, threads: number, across: boolean): NativeCase | undefined =>
+    n.cases.find((c) =>
+      c.args[0] === workload && c.threads?.n === threads && (c.threads.cross > 0) === across
+    );
+  return {
+    one: find("threads", 1, false),
+    two: find("threads", 2, false),
+    across: find("threads", 2, true),
+    cpuOne: find("cpu", 1, false),
+    cpuTwo: find("cpu", 2, false),
+  };
+}
+
+/** Per round, an allocator's throughput with 2 threads over its throughput with 1 (time 1 ÷ time 2). */
+export function scaling(
+  n: NativeResults,
+  one: NativeCase | undefined,
+  two: NativeCase | undefined,
+  allocator: string,
+): Spread | undefined {
+  if (!one || !two) return undefined;
+  return spread(nativeRatios(n, [one.id, allocator], [two.id, allocator]));
+}
+
+const THREAD_ROWS: Column[] = [
+  { id: "lmm", label: "LMM (thread caches)" },
+  { id: "lmm-lock", label: "LMM, no thread cache (one lock)" },
+  { id: "glibc", label: "glibc" },
+  { id: "jemalloc", label: "jemalloc" },
+  { id: "mimalloc", label: "mimalloc" },
+  { id: "none", label: "no allocation (cpu control)" },
+];
+
+/** Time per pair at 1 and 2 threads and the throughput ratio 2 ÷ 1 per allocator. */
+function nativeThreads(n: NativeResults): { markdown: string; versus: Versus[] } {
+  const t = threadsCases(n);
+  if (!t.one || !t.two) return { markdown: "_No threads cases in this run._", versus: [] };
+  const versus: Versus[] = [];
+  const lmm2 = t.two.results.lmm;
+  if (lmm2?.ratio !== undefined) {
+    versus.push({ where: `native ${t.two.id} vs glibc malloc`, ratio: lmm2.ratio });
+  }
+  const ns = (c: NativeCase | undefined, id: string): string => {
+    const s = c?.results[id];
+    return s ? fmtNs(s.ns_per_op) : "";
+  };
+  const rows: string[][] = [];
+  for (const { id, label } of THREAD_ROWS) {
+    const cpu = id === "none";
+    const one = cpu ? t.cpuOne : t.one;
+    const two = cpu ? t.cpuTwo : t.two;
+    if (!one?.results[id] && !two?.results[id]) continue;
+    const s0 = scaling(n, one, two, id);
+    const s25 = cpu ? undefined : scaling(n, one, t.across, id);
+    rows.push([
+      label,
+      ns(one, id),
+      ns(two, id),
+      cpu ? "" : ns(t.across, id),
+      id === "lmm" ? `**${fmtSpread(s0)}**` : fmtSpread(s0),
+      cpu ? "" : fmtSpread(s25),
+    ]);
+  }
+  const across = t.across?.threads?.cross ?? 0;
+  return {
+    markdown: table([
+      "allocator",
+      "1 thread",
+      "2 threads",
+      `2 threads, ${across}% freed across`,
+      "throughput 2 ÷ 1 thread",
+      `throughput 2 (${across}% across) ÷ 1`,
+    ], rows),
+    versus,
+  };
 }
 
 function nativeLmmState(n: NativeResults): string {
@@ -434,6 +672,107 @@ function nativeLmmState(n: NativeResults): string {
     ["case", "VM pages", "mapped", "free blocks", "free bytes", "largest free block"],
     rows,
   );
+}
+
+// ── Goals of the round ─────────────────────────────────────────────────────
+
+/** This round's goals, each judged on the paired ratios of this run's files. */
+export function roundGoals(entries: DenoEntry[], native: NativeResults | undefined): Goal[] {
+  const goals: Goal[] = [];
+  const deno = (prefix: string, a: string, b: string): Spread | undefined => {
+    const g = groups(entries, prefix)[0];
+    return g === undefined ? undefined : spread(pairedRatios(entries, g, a, b));
+  };
+  for (const size of ["16 B", "256 B"]) {
+    goals.push(goal(
+      "Deno",
+      `pair ${size}: lmm allocBytes+free ÷ libc malloc+free through dlopen`,
+      deno(`pair ${size} (`, "lmm allocBytes+free", "libc malloc+free"),
+      "at most",
+      0.5,
+    ));
+  }
+  goals.push(goal(
+    "Deno",
+    "mixed workload (10k live): lmm allocBytes+free ÷ libc malloc+free through dlopen",
+    deno("mixed ", "lmm allocBytes+free", "libc malloc+free"),
+    "at most",
+    0.6,
+  ));
+  goals.push(goal(
+    "Deno",
+    "record (alloc, 2 writes, 2 reads, free): LMM field accessors faster than `new DataView(new ArrayBuffer(40))` by",
+    deno("record (", "new DataView(new ArrayBuffer(40))", "lmm alloc + field accessors + free"),
+    "at least",
+    15,
+    4,
+  ));
+  goals.push(goal(
+    "Deno",
+    "fields of 100k live records: lmm field accessors ÷ the fixed-offset loop over one ArrayBuffer",
+    deno("fields of 100k live records:", "lmm field accessors", "one ArrayBuffer, fixed offsets"),
+    "at most",
+    1.5,
+  ));
+  const nat = (
+    a: [string, string],
+    b: [string, string],
+    field?: "ns_per_op" | "maxrss_kb",
+  ): Spread | undefined => native ? spread(nativeRatios(native, a, b, field)) : undefined;
+  for (const size of ["16 B", "256 B"]) {
+    goals.push(goal(
+      "native",
+      `pair ${size}: lmm ÷ glibc malloc+free`,
+      nat([`pair ${size}`, "lmm"], [`pair ${size}`, "glibc"]),
+      "at most",
+      1,
+    ));
+  }
+  const fam = native?.cases.find((c) => c.id.startsWith("families"))?.id ?? "families";
+  goals.push(goal(
+    "native",
+    "families 40/72/200 B: lmm ÷ glibc calloc+free",
+    nat([fam, "lmm"], [fam, "glibc"]),
+    "at most",
+    1,
+  ));
+  goals.push(goal(
+    "native",
+    "families 40/72/200 B: lmm faster than lmm-exact-4k (the seed's policy: worst fit, 4 KiB pages, no cache) by",
+    nat([fam, "lmm-exact-4k"], [fam, "lmm"]),
+    "at least",
+    10,
+  ));
+  const churn = native?.cases.find((c) => c.sweep === 100_000)?.id ?? "churn 100k live";
+  goals.push(goal(
+    "native",
+    "churn 100k live: peak RSS lmm ÷ glibc",
+    nat([churn, "lmm"], [churn, "glibc"], "maxrss_kb"),
+    "at most",
+    1.1,
+  ));
+  const t = native ? threadsCases(native) : {};
+  goals.push(goal(
+    "native",
+    "threads: lmm throughput with 2 threads ÷ with 1 (no frees across threads)",
+    native ? scaling(native, t.one, t.two, "lmm") : undefined,
+    "at least",
+    1.6,
+  ));
+  return goals;
+}
+
+function goalsTable(goals: Goal[]): string {
+  const verdict = (met: boolean | undefined): string =>
+    met === undefined ? "no data" : met ? "met" : "**not met**";
+  const rows = goals.map((g) => [
+    g.where,
+    g.what,
+    g.also ? `${g.target} (${g.also.target})` : g.target,
+    fmtSpread(g.measured),
+    g.also ? `${verdict(g.met)} (${verdict(g.also.met)})` : verdict(g.met),
+  ]);
+  return table(["", "goal", "target", "measured (range)", "result"], rows, 2);
 }
 
 // ── The plot ───────────────────────────────────────────────────────────────
@@ -522,9 +861,18 @@ export function render(inp: Inputs): string {
   const pair = pairSection(entries);
   const mixed = mixedSection(entries);
   const families = familiesSection(entries);
+  const records = recordSection(entries);
   const nt = native ? nativeTime(native) : undefined;
-  const goals = [...pair.goals, ...mixed.goals];
-  const versus = [...pair.versus, ...mixed.versus, ...families.versus, ...(nt?.versus ?? [])];
+  const th = native ? nativeThreads(native) : undefined;
+  const goals = roundGoals(entries, native);
+  const versus = [
+    ...pair.versus,
+    ...mixed.versus,
+    ...families.versus,
+    ...records.versus,
+    ...(nt?.versus ?? []),
+    ...(th?.versus ?? []),
+  ];
   const worst = slowest(versus);
   // Pairs of 64 KiB and more are mostly zeroing, which malloc skips: the worst case among the rest.
   const sameWork = slowest(versus.filter((x) => !/pair (64 KiB|1 MiB)/.test(x.where)));
@@ -542,8 +890,11 @@ export function render(inp: Inputs): string {
     } before the native run, ${native.loadavg.after.map((x) => x.toFixed(2)).join(" ")} after`
     : "";
   const svg = relative(BENCH, inp.svgPath);
+  const t = native ? threadsCases(native) : {};
+  const cpuScaling = native ? scaling(native, t.cpuOne, t.cpuTwo, "none") : undefined;
+  const met = goals.filter((g) => g.met === true).length;
+  const judged = goals.filter((g) => g.met !== undefined).length;
 
-  const goalRows = goals.map((g) => [g.what, g.goal, g.measured, g.met ? "met" : "**not met**"]);
   const headline: string[][] = [];
   const pick = (label: string, group: string | undefined, name: string): void => {
     if (!group) return;
@@ -559,8 +910,19 @@ export function render(inp: Inputs): string {
   }
   pick("Deno: mixed, 10k live, per op", groups(entries, "mixed ")[0], "lmm allocBytes+free");
   pick("Deno: families 40/72/200 B", groups(entries, "families ")[0], "lmm families");
+  pick(
+    "Deno: record alloc, write, read, free",
+    groups(entries, "record (")[0],
+    "lmm alloc + field accessors + free",
+  );
+  pick(
+    "Deno: fields of 100k live records",
+    groups(entries, "fields of 100k live records:")[0],
+    "lmm field accessors",
+  );
   for (const c of native?.cases ?? []) {
     if (c.sweep !== undefined && c.sweep !== 100_000) continue;
+    if (c.threads !== undefined && c !== t.two) continue;
     const s = c.results.lmm;
     const g = c.results.glibc;
     if (s && g) {
@@ -575,20 +937,37 @@ export function render(inp: Inputs): string {
     }
   }
 
+  const threadsText = th
+    ? `Threads sharing one heap (native; time per alloc+free pair over all threads, so the throughput
+ratio 2 ÷ 1 thread is time with 1 thread over time with 2, per round, median and range${
+      cpuScaling
+        ? `; the cpu control — the same threads drawing random numbers, no allocator — gives the
+machine's own ceiling, ${fmtSpread(cpuScaling)}`
+        : ""
+    }):
+
+${th.markdown}`
+    : "";
+
   const readme =
     `<!-- README section: begin (copy from here to "README section: end" into README.md) -->
 ## Benchmarks
 
 LMM against what a user would take instead, measured side by side in the same run on one machine
 (${machine}; ${inp.date.slice(0, 10)}). Times are per alloc+free pair (mixed: per free+alloc
-op); LMM ÷ peer is the paired median ratio — below 1.00× LMM is faster, above it slower.
-Full tables, method and versions: [bench/README.md](bench/README.md).
+op; records: per record); LMM ÷ peer is the paired median ratio — below 1.00× LMM is faster, above
+it slower. Full tables, method and versions: [bench/README.md](bench/README.md).
 
 ${table(["case", "peer", "peer time", "LMM time", "LMM ÷ peer"], headline, 2)}
 
-Speed goals set for the first release (Deno, same \`deno bench\` run):
+Goals of this round, each computed from this run: the median of the paired ratios (per Deno bench
+run or per native round) and their range; ${met} of ${judged} met${
+      judged < goals.length ? `, ${goals.length - judged} without data` : ""
+    }. In brackets: the previous round's target on the same figures.
 
-${table(["goal", "target", "measured", "result"], goalRows)}
+${goalsTable(goals)}
+
+${threadsText}
 
 ${
       worst
@@ -625,7 +1004,8 @@ suites ${
     }, alternating (each round runs every case against every allocator in turn),
 ${native.duration_s} s in all; ${load}. Time is the harness's timed loop (setup and teardown apart),
 median of the rounds; ratios are paired (same round) medians against glibc \`malloc\`. Peers are the
-same binary under \`LD_PRELOAD\` (the harness checks which library provides \`malloc\`).
+same binary under \`LD_PRELOAD\` (the harness checks which library provides \`malloc\`). \`LMM\` is
+the library's default heap (front caches, size classes, thread caches, 64 KiB pages).
 ${native.quick ? "\n**Quick run: tiny op counts, the figures mean nothing.**\n" : ""}
 #### Time per alloc+free pair
 
@@ -633,7 +1013,21 @@ ${nt!.markdown}
 
 In \`families\` the malloc columns allocate with \`calloc\` (zeroed structures, as LMM's families).
 \`glibc calloc\` is the pairs with zeroing, as LMM always does; \`LMM, 4 MiB pages\` is the same
-engine with \`page_size\` = 4 MiB, where 64 KiB and 1 MiB requests fit in a regular VM page.
+engine with \`page_size\` = 4 MiB, where 64 KiB and 1 MiB requests fit in a regular VM page;
+\`LMM exact, 4 KiB pages\` is the seed implementation's policy: the classic worst-fit heap
+(\`LMM_HEAP_EXACT\`: no front caches, size classes or idle pages) on 4 KiB pages.
+
+#### Threads
+
+Each thread keeps 64 live blocks of 16–512 B and replaces one at a time; in the third case 25% of
+the blocks a thread lets go pass through a shared mailbox and are freed by another thread. Time
+per alloc+free pair over all threads (wall time ÷ all threads' pairs: total throughput); the
+throughput ratios are, per round, an allocator's time with 1 thread over its time with 2, median
+and range. \`LMM, no thread cache\` is the same heap with \`LMM_HEAP_NO_THREAD_CACHE\` (every call
+takes the heap's lock). The cpu control runs the same threads drawing random numbers with no
+allocator: what two threads can gain on this machine at all.
+
+${th!.markdown}
 
 #### Peak RSS (VmHWM)
 
@@ -665,8 +1059,10 @@ ${denoHead}
 ### 1. alloc+free pair (\`pair_bench.ts\`)
 
 Per size: \`libc malloc+free\` through \`Deno.dlopen\` (BigInt size, pointer result: its fast path,
-the baseline), \`Heap.allocBytes\` + \`Heap.free\` (mod.ts), the same two C calls without mod.ts's
-checks (\`lmm raw FFI\`), and \`new Uint8Array(n)\` left to the GC. Time per pair.
+the baseline), \`Heap.allocBytes\` + \`Heap.free\` (mod.ts: blocks of a size class are served by the
+TypeScript tier without an FFI call), LMM's C ABI called directly for each allocation and free
+(\`lmm raw FFI\`: the engine's front caches behind one FFI call each), and \`new Uint8Array(n)\`
+left to the GC. Time per pair.
 
 ${pair.markdown}
 
@@ -692,6 +1088,22 @@ per call, and in brackets per live block; the growth columns compare neighbourin
 cost grows like the block count, a quadratic step would grow with its square.
 
 ${introspectionSection(entries)}
+
+### 5. Layout field access (\`layout_bench.ts\`)
+
+100k records of \`rec_t { uint32_t id; double salary; uint16_t age; float score; }\`: \`get\` reads
+two fields, \`set\` writes two, \`update\` reads and writes four. Peers: one \`DataView\` at fixed
+offsets (baseline), the same view with offsets computed from arena-like addresses, the layout's
+field accessors over a memory at such an address, and JS objects.
+
+${layoutSection(entries)}
+
+### 6. Records (\`record_bench.ts\`)
+
+A 40-byte C struct \`emp_t\` kept in LMM and read and written through its layout's field accessors,
+against what a program would use instead (baseline first in each table).
+
+${records.markdown}
 
 ## Native comparison (\`bench/native/\`)
 
