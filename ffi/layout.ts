@@ -396,10 +396,10 @@ export interface CDeclarationOptions {
 }
 
 /**
- * Options of {@linkcode Layout.prototype.decode}: how much of long fields a
- * report shows.
+ * Options of {@linkcode Layout.prototype.decode}: how much of long fields,
+ * and of the whole struct, a report shows.
  *
- * @example Short arrays and strings
+ * @example Short arrays, strings and structs
  * ```ts
  * import { Layout } from "@lmm/lmm";
  * import assert from "node:assert/strict";
@@ -407,6 +407,9 @@ export interface CDeclarationOptions {
  * const t = new Layout("t_t", { v: "u8[100]" });
  * const d = t.decode(new DataView(new ArrayBuffer(100)), 0, { maxElements: 2 });
  * assert.deepEqual(d.v, [0, 0, "… 98 more"]);
+ * const w = new Layout("w_t", { a: "u32", b: "u32", c: "u32" });
+ * const line = w.decode(new DataView(new ArrayBuffer(12)), 0, { maxText: 14 });
+ * assert.deepEqual(line, { a: 0, b: 0, "…": "1 more field" });
  * ```
  */
 export interface DecodeOptions {
@@ -414,12 +417,23 @@ export interface DecodeOptions {
   maxElements?: number;
   /** Characters of a `char[N]` string shown before it is cut with `…` (default 256). */
   maxString?: number;
+  /**
+   * About how many characters the whole decoded struct may take as one line
+   * of text — field names, values, quotes and separators counted as
+   * `{ name: value, … }` would show them (default: no limit). Once they are
+   * spent, nothing more is read: each struct being decoded ends with the
+   * key `"…"` saying how many of its fields were left out (`"2 more
+   * fields"`), an array with `"… N more"`, a string with `…`. The key `"…"`
+   * is never a field name (those are C identifiers).
+   */
+  maxText?: number;
 }
 
 /**
  * A JSON-safe value of a decoded field: numbers (NaN and ±Infinity as
  * strings), 64-bit integers as decimal strings, pointers as `"0x…"`
- * strings, booleans, strings, arrays and nested objects.
+ * strings, booleans, strings, arrays and nested objects (a struct cut
+ * short by {@linkcode DecodeOptions.maxText} ends with the key `"…"`).
  *
  * @example A decoded value
  * ```ts
@@ -694,9 +708,36 @@ export class Layout<const S extends LayoutSpec = LayoutSpec> {
         { status: Status.INVALID_ARG },
       );
     }
-    const limits = { elements: options.maxElements ?? 16, string: options.maxString ?? 256 };
+    const limits: Limits = {
+      elements: decodeLimit(this.name, "maxElements", options.maxElements, 16),
+      string: decodeLimit(this.name, "maxString", options.maxString, 256),
+      left: decodeLimit(this.name, "maxText", options.maxText, Infinity),
+    };
     return decodeStruct(this, view, offset, limits);
   }
+}
+
+/** How much {@linkcode Layout.decode} shows; `left` is the text budget still unspent. */
+interface Limits {
+  elements: number;
+  string: number;
+  left: number;
+}
+
+/** A decode option: a non-negative integer (or Infinity), else INVALID_ARG. */
+function decodeLimit(struct: string, name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== "number" || !(value >= 0) ||
+    (!Number.isInteger(value) && value !== Infinity)
+  ) {
+    throw new LmmError(
+      "INVALID_ARG",
+      `Decode ${struct}: ${name} ${describe(value)} is not a non-negative integer`,
+      { status: Status.INVALID_ARG },
+    );
+  }
+  return value;
 }
 
 // --- decoding (reports; not a hot path) ----------------------------------------------------
@@ -749,27 +790,52 @@ function decodeStruct(
   layout: Layout,
   view: DataView,
   offset: number,
-  limits: { elements: number; string: number },
+  limits: Limits,
 ): { [name: string]: Decoded } {
   const out: { [name: string]: Decoded } = {};
-  for (const m of layout.members) {
+  limits.left -= 4; // "{ " and " }"
+  const members = layout.members;
+  for (let k = 0; k < members.length; k++) {
+    const m = members[k];
+    if (limits.left <= 0) {
+      const rest = members.length - k;
+      out["…"] = `${rest} more field${rest === 1 ? "" : "s"}`;
+      break;
+    }
+    limits.left -= m.name.length + 4; // "name: " and ", "
     const o = offset + m.offset;
     let value: Decoded;
     if (m.layout !== null) value = decodeStruct(m.layout, view, o, limits);
     else if (m.kind === "char") {
       const text = decodeChars(new Uint8Array(view.buffer, view.byteOffset + o, m.length));
-      value = text.length > limits.string ? `${text.slice(0, limits.string)}…` : text;
+      const room = Math.max(0, Math.min(limits.string, limits.left - 2));
+      value = text.length > room ? `${cut(text, room)}…` : text;
+      limits.left -= value.length + 2;
     } else if (m.kind === "array") {
       const step = SCALARS[m.scalar as ScalarType].size;
-      const shown = Math.min(m.length, Math.max(0, limits.elements));
+      const shown = Math.min(m.length, limits.elements);
       const list: Decoded[] = [];
-      for (let i = 0; i < shown; i++) list.push(decodeScalar(view, o + i * step, m.scalar!));
-      if (shown < m.length) list.push(`… ${m.length - shown} more`);
+      limits.left -= 4; // "[ " and " ]"
+      for (let i = 0; i < shown && limits.left > 0; i++) {
+        const item = decodeScalar(view, o + i * step, m.scalar!);
+        list.push(item);
+        limits.left -= String(item).length + 2;
+      }
+      if (list.length < m.length) list.push(`… ${m.length - list.length} more`);
       value = list;
-    } else value = decodeScalar(view, o, m.scalar!);
+    } else {
+      value = decodeScalar(view, o, m.scalar!);
+      limits.left -= String(value).length;
+    }
     out[m.name] = value;
   }
   return out;
+}
+
+/** The first `n` UTF-16 units of `text`, one less rather than half of a surrogate pair. */
+function cut(text: string, n: number): string {
+  const code = text.charCodeAt(n - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n);
 }
 
 const utf8 = new TextDecoder();

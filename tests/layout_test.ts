@@ -953,6 +953,41 @@ Deno.test("decode: a JSON-safe object, bounded", () => {
   fails(() => d.decode(new DataView(new ArrayBuffer(8)), 0), "INVALID_ARG", "8 bytes");
 });
 
+Deno.test("decode: maxText bounds the whole struct and says what was left out", () => {
+  const t = new Layout("t_t", { id: "u32", name: "char[40]", v: "u8[10]", at: point, z: "u8" });
+  const view = new DataView(new ArrayBuffer(t.size));
+  view.setUint32(0, 1001, true);
+  new Uint8Array(view.buffer, 4, 40).fill(0x61); // 40 × "a"
+  assert.deepEqual(t.decode(view, 0), {
+    id: 1001,
+    name: "a".repeat(40),
+    v: new Array(10).fill(0),
+    at: { x: 0, y: 0 },
+    z: 0,
+  });
+  // 34 - 4 ("{ ", " }") - 10 ("id: " 1001 ", ") - 8 ("name: ", ", ") - 2 quotes: 10 characters.
+  assert.deepEqual(t.decode(view, 0, { maxText: 34 }), {
+    id: 1001,
+    name: `${"a".repeat(10)}…`,
+    "…": "3 more fields",
+  });
+  // Enough for the name: the array stops when the budget does, a nested struct says its rest.
+  const more = t.decode(view, 0, { maxText: 80 });
+  assert.deepEqual(more.v, [0, 0, 0, "… 7 more"]);
+  assert.deepEqual(more["…"], "2 more fields");
+  assert.deepEqual(t.decode(view, 0, { maxText: 0 }), { "…": "5 more fields" });
+  const emoji = new Layout("e_t", { s: "char[8]" });
+  const bytes = new TextEncoder().encode("a\u{1f600}b");
+  const ev = new DataView(new ArrayBuffer(8));
+  new Uint8Array(ev.buffer).set(bytes);
+  assert.equal(emoji.decode(ev, 0, { maxString: 2 }).s, "a…", "never half a surrogate pair");
+  for (const bad of [-1, 1.5, NaN, "9", null]) {
+    fails(() => t.decode(view, 0, { maxText: bad as number }), "INVALID_ARG", "maxText", "t_t");
+  }
+  fails(() => t.decode(view, 0, { maxElements: -2 }), "INVALID_ARG", "maxElements");
+  fails(() => t.decode(view, 0, { maxString: 0.5 }), "INVALID_ARG", "maxString");
+});
+
 Deno.test("cDeclaration: scalars, arrays, bool, pointers, nested typedef names", () => {
   assert.equal(
     ptrs.cDeclaration(),
