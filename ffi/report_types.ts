@@ -18,6 +18,7 @@
  * @module
  */
 
+import type { Decoded } from "./layout.ts";
 import type { SiteSettings, StackFrame } from "./sites.ts";
 export type { SiteMode, SiteSettings, StackFrame } from "./sites.ts";
 
@@ -340,10 +341,64 @@ export interface SiteLeak extends Tally {
   estimatedBytes: number;
   /** Some of its blocks (at most {@link EXAMPLES_PER_SITE}): [address, requested bytes]. */
   examples: [number, number][];
+  /**
+   * For a family registered with a C layout: its first blocks (at most
+   * {@link SAMPLES_PER_SITE}, in address order) with their fields decoded
+   * from the heap's memory when the report was made. Absent for families
+   * registered by size, for blocks that could not be read — a heap taken
+   * by the garbage collector, a heap closed while neither stacks nor a
+   * report file were asked for (its leaks are counted from its statistics,
+   * no block is read) — and in reports written before samples existed.
+   */
+  samples?: LeakSample[];
 }
 
 /** Addresses kept per leak site as examples. */
 export const EXAMPLES_PER_SITE = 20;
+
+/** Blocks decoded per leak site of a layout family. */
+export const SAMPLES_PER_SITE = 3;
+
+/**
+ * A leaked block of a family registered with a C layout, its fields
+ * decoded when the report was made. A block of several structs
+ * (`alloc(family, n)`) shows its first. Bounded: arrays show 8 elements,
+ * strings 64 characters, and the whole block about 240 characters of text;
+ * what is left out is said (`"… N more"` in an array, a string ending in
+ * `…`, the key `"…"` with `"N more fields"` in a struct).
+ *
+ * @example The issue's employee, leaked
+ * ```ts
+ * import { Heap } from "@lmm/lmm";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap();
+ * const emp = heap.register("emp_t", { id: "u32", salary: "f64", name: "char[32]", boss: "pointer" });
+ * const e = heap.alloc(emp);
+ * emp.write(e, { id: 1001, salary: 5000.5, name: "Abhishek" });
+ * const [sample] = heap.leaks().bySite[0].samples ?? [];
+ * assert.equal(sample.address, e);
+ * assert.deepEqual(sample.fields, { id: 1001, salary: 5000.5, name: "Abhishek", boss: "0x0" });
+ * assert.equal(sample.text, '{ id: 1001, salary: 5000.5, name: "Abhishek", boss: 0x0 }');
+ * ```
+ */
+export interface LeakSample {
+  /** The block's address. */
+  address: number;
+  /**
+   * Its fields as `Layout.decode` gives them: numbers, 64-bit integers as
+   * decimal strings, pointers as `"0x…"`, `char[N]` as text (exact, control
+   * characters included), arrays, nested objects.
+   */
+  fields: { [name: string]: Decoded };
+  /**
+   * The same on one line, as the text and HTML reports print it (after
+   * escaping control characters): `{ id: 1001, name: "Ann", boss: 0x0 }` —
+   * strings in double quotes with `"` and `\` escaped, numbers, 64-bit
+   * integers and pointers bare.
+   */
+  text: string;
+}
 
 /**
  * Live blocks grouped by family and by allocation site.

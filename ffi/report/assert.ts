@@ -2,7 +2,8 @@
  * Tests that fail on leaks: {@linkcode assertNoLeaks} checks a heap now,
  * {@linkcode leakCheck} wraps a test body with a fresh heap that must be
  * empty again when the body returns. The failure names each leak with its
- * allocation stack, direct leaks first.
+ * allocation stack, direct leaks first, and shows the first blocks of a
+ * family with a C layout decoded.
  *
  * @module
  */
@@ -88,6 +89,13 @@ function leakMessage(heap: Heap, leaks: LeaksReport, options: LeakAssertOptions)
       );
     }
     for (const frame of frames) lines.push(`    at ${printable(frame)}`);
+    for (const sample of site.samples ?? []) {
+      lines.push(
+        `    leaked ${printable(site.family)} ${printable(sample.text)} at 0x${
+          sample.address.toString(16)
+        }`,
+      );
+    }
   }
   if (leaks.bySite.length > top) {
     const rest = leaks.bySite.slice(top);

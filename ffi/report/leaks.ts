@@ -1,7 +1,8 @@
 /**
  * The leak summary of a heap: its live blocks counted exactly by family, and
  * grouped by stack, family and kind (direct first), with the sampling
- * estimates of each group and a few example addresses.
+ * estimates of each group, a few example addresses and, for families with
+ * a C layout, a few blocks decoded.
  *
  * @module
  */
@@ -9,8 +10,10 @@
 import {
   EXAMPLES_PER_SITE,
   type LeakKind,
+  type LeakSample,
   type LeaksRecord,
   type LeaksReport,
+  SAMPLES_PER_SITE,
   type Tally,
 } from "../report_types.ts";
 import { formatFrame, frameSite, type StackFrame } from "../sites.ts";
@@ -62,9 +65,17 @@ type Group = LeakSummary["byStack"][number];
  *
  * @param live The live blocks.
  * @param familyName The name of a family id.
+ * @param sample Decodes live block `i` (see `samples.ts`), or gives null:
+ *   each group keeps the first {@link SAMPLES_PER_SITE} samples, trying as
+ *   many blocks.
  * @returns The summary.
  */
-export function summarizeLeaks(live: LiveBlocks, familyName: (id: number) => string): LeakSummary {
+export function summarizeLeaks(
+  live: LiveBlocks,
+  familyName: (id: number) => string,
+  sample?: (i: number) => LeakSample | null,
+): LeakSummary {
+  const tried = new Map<Group, number>();
   const direct = tally();
   const indirect = tally();
   const unsampled = tally();
@@ -110,6 +121,14 @@ export function summarizeLeaks(live: LiveBlocks, familyName: (id: number) => str
     group.estimatedCount += weight;
     group.estimatedBytes += bytes * weight;
     if (group.examples.length < EXAMPLES_PER_SITE) group.examples.push([live.address[i], bytes]);
+    if (sample !== undefined) {
+      const attempts = tried.get(group) ?? 0;
+      if (attempts < SAMPLES_PER_SITE) {
+        tried.set(group, attempts + 1);
+        const decoded = sample(i);
+        if (decoded !== null) (group.samples ??= []).push(decoded);
+      }
+    }
   }
   const byStack: Group[] = [];
   for (const byFamily of groups.values()) byStack.push(...byFamily.values());

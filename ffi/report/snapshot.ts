@@ -3,7 +3,8 @@
  * statistics, every page and block (as typed-array columns, 41 bytes per
  * block rather than one object each), the stack of every tracked live block,
  * the direct/indirect classification of the live blocks and the leak
- * summary. Reports, files and the test assertion are all built from it.
+ * summary (with the first blocks of layout families decoded). Reports,
+ * files and the test assertion are all built from it.
  *
  * It reads the engine directly rather than through `Heap` because a heap
  * that the garbage collector took has no `Heap` left — only its handle,
@@ -30,6 +31,7 @@ import type {
 import { classifyBlocks } from "./classify.ts";
 import { ALIGNMENT, FragmentationCounter, totalFragmentation } from "./fragmentation.ts";
 import { type LeakSummary, type LiveBlocks, summarizeLeaks } from "./leaks.ts";
+import { heapSampler } from "./samples.ts";
 
 /** A page and where its blocks are in the snapshot's block columns. */
 export interface PageSpan {
@@ -138,6 +140,8 @@ export function snapshotHeap(entry: HeapEntry, heap: Heap | null): Snapshot {
     leaks: summarizeLeaks(
       { ...live, family: live.family.map((id) => familyList[id]?.classSize ? 0 : id) },
       (id) => familyList[id]?.name ?? `family ${id}`,
+      // Layouts are known through the Heap: a collected heap's blocks get no sample.
+      heap === null ? undefined : heapSampler(heap, live.address, live.family),
     ),
   };
 }
