@@ -1,8 +1,11 @@
 /**
- * Number formats shared by the text and HTML renderers.
+ * Number formats (and the line of a decoded leaked block) shared by the
+ * text and HTML renderers.
  *
  * @module
  */
+
+import type { LeakSample } from "../ffi/report_types.ts";
 
 const units = ["B", "KiB", "MiB", "GiB", "TiB"];
 
@@ -63,4 +66,24 @@ export function plural(count: number, noun: string, nouns: string = `${noun}s`):
 export function commandLine(argv: string[]): string {
   return argv.map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))
     .join(" ");
+}
+
+/**
+ * Characters of a sample's text shown, at most: LMM writes about 240; a
+ * file from elsewhere may hold more.
+ */
+export const SAMPLE_SHOWN = 400;
+
+/**
+ * A decoded leaked block as the reports show it, not yet escaped.
+ *
+ * @param family The family's name.
+ * @param sample The sample.
+ * @returns For example `leaked emp_t { id: 1001, boss: 0x0 } at 0x7f3a00010040`.
+ */
+export function sampleLine(family: string, sample: LeakSample): string {
+  const text = sample.text.length > SAMPLE_SHOWN
+    ? `${sample.text.slice(0, SAMPLE_SHOWN)} … (cut)`
+    : sample.text;
+  return `leaked ${family} ${text} at 0x${sample.address.toString(16)}`;
 }

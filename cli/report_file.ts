@@ -12,6 +12,7 @@
  * @module
  */
 
+import { printable } from "../ffi/report/escape.ts";
 import { REPORT_SCHEMA, REPORT_VERSION, type ReportRecord } from "../ffi/report_types.ts";
 
 /** A report that cannot be used; the message names the file and the reason. */
@@ -249,6 +250,11 @@ function orNull(check: Check): Check {
   return (v, p) => v === null ? null : check(v, p);
 }
 
+/** A field that files written before it existed do not have. */
+function optional(check: Check): Check {
+  return (v, p) => v === undefined ? null : check(v, p);
+}
+
 function array(item: Check): Check {
   return (value, path) => {
     if (!Array.isArray(value)) return `${path} is not an array`;
@@ -274,6 +280,35 @@ function tuple(length: number): Check {
 }
 
 const tally = object({ count: num, bytes: num });
+
+/** Nesting a decoded value may have (a layout's structs in structs, bounded by the sample's text). */
+const DECODED_DEPTH = 64;
+
+/** A value of `Layout.decode`: a number, string, boolean, or an array or object of them. */
+function decoded(depth: number): Check {
+  return (v, p) => {
+    if (typeof v === "string" || typeof v === "boolean") return null;
+    if (typeof v === "number") return num(v, p);
+    if (depth === DECODED_DEPTH) return `${p} is nested more than ${DECODED_DEPTH} deep`;
+    if (Array.isArray(v)) return array(decoded(depth + 1))(v, p);
+    if (!isObject(v)) return `${p} is not a number, string, boolean, array or object`;
+    return decodedFields(depth + 1)(v, p);
+  };
+}
+
+/** Decoded fields: an object of decoded values. */
+function decodedFields(depth: number): Check {
+  return (v, p) => {
+    if (!isObject(v)) return `${p} is not an object`;
+    for (const [key, value] of Object.entries(v)) {
+      const problem = decoded(depth)(value, `${p}.${printable(key)}`);
+      if (problem) return problem;
+    }
+    return null;
+  };
+}
+
+const sample = object({ address: num, fields: decodedFields(0), text: str });
 
 const statsFields: Record<string, Check> = {
   pages: num,
@@ -355,6 +390,7 @@ const checks: Record<string, Check> = {
       estimatedCount: num,
       estimatedBytes: num,
       examples: array(tuple(2)),
+      samples: optional(array(sample)),
     })),
   }),
   timeline: object({ start: str, points: array(tuple(4)) }),

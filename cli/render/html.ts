@@ -10,8 +10,9 @@
  * is) and the table of similar pages with an example of each drawn to
  * scale; the families with their fragmentation and its definitions; the
  * leaks by family; the leak sites, direct first, each opening onto its full
- * stack and some of its blocks. Above the heaps, the heap-size timeline of
- * each isolate that ran long enough to have one.
+ * stack, its first blocks decoded (families with a C layout) and some of
+ * its blocks. Above the heaps, the heap-size timeline of each isolate that
+ * ran long enough to have one.
  *
  * Tables sort by any column (click its title); a family filter per heap
  * narrows tables, sites, map rows and strip to one family. The page works
@@ -23,10 +24,10 @@
  * @module
  */
 
-import type { BlockTuple, FamilyReport, StatsFields } from "../../ffi/report_types.ts";
+import type { BlockTuple, FamilyReport, LeaksRecord, StatsFields } from "../../ffi/report_types.ts";
 import { printable } from "../../ffi/report/escape.ts";
 import { formatFrame, frameSite } from "../../ffi/sites.ts";
-import { commandLine, formatBytes, formatPercent, plural } from "../format.ts";
+import { commandLine, formatBytes, formatPercent, plural, sampleLine } from "../format.ts";
 import { describe, type HeapModel, type ReportModel, type TimelineModel } from "../model.ts";
 import { css, script } from "./html_assets.ts";
 
@@ -609,7 +610,9 @@ function siteList(model: HeapModel, kind: "direct" | "indirect"): string {
     }${estimate} · ${esc(group.family)} · <code>${esc(site)}</code></summary>
 <ol class="frames">${
       frames.map((f) => `<li><code>${esc(formatFrame(f))}</code></li>`).join("")
-    }</ol><table class="examples"><thead><tr><th>block</th><th class="num">bytes</th></tr></thead><tbody>${examples}</tbody></table>${
+    }</ol>${
+      samples(group)
+    }<table class="examples"><thead><tr><th>block</th><th class="num">bytes</th></tr></thead><tbody>${examples}</tbody></table>${
       group.count > group.examples.length
         ? `<p class="note">… and ${group.count - group.examples.length} more blocks</p>`
         : ""
@@ -624,6 +627,15 @@ function siteList(model: HeapModel, kind: "direct" | "indirect"): string {
     ? "Direct leaks <small>no other live block points to them</small>"
     : "Indirect leaks <small>another live block holds their address: they go when it goes</small>";
   return `<h4>${title}</h4><div class="sites">${items.join("\n")}</div>${more}`;
+}
+
+/** A leak group's decoded blocks (families with a C layout), one line each. */
+function samples(group: LeaksRecord["byStack"][number]): string {
+  const list = group.samples ?? [];
+  if (list.length === 0) return "";
+  return `<ul class="samples">${
+    list.map((s) => `<li><code>${esc(sampleLine(group.family, s))}</code></li>`).join("")
+  }</ul>`;
 }
 
 function otherHeaps(heaps: HeapModel[]): string {

@@ -82,6 +82,7 @@ details.site summary { cursor: pointer; }
 .frames { margin: 6px 0; padding-left: 24px; }
 .est { color: var(--muted); }
 .examples td, .examples th { padding: 1px 10px; }
+.samples { margin: 6px 0; padding-left: 24px; overflow-wrap: anywhere; }
 .timeline { margin: 6px 0 12px; }
 .timeline figcaption { font-size: 13px; margin-bottom: 2px; }
 .timeline svg { background: #fff; border: 1px solid var(--line); border-radius: 4px; }

@@ -2,7 +2,9 @@
  * The text rendering of a report: per heap its totals, the per-family
  * statistics and fragmentation (with their definitions), and the live
  * blocks (leaks): counted by family, then grouped by stack, direct leaks
- * first, each group with its innermost frames. Bounded: at most `top` heaps,
+ * first, each group with its innermost frames and, for a family with a C
+ * layout, its first blocks decoded (`leaked emp_t { id: 1001, … } at
+ * 0x…`). Bounded: at most `top` heaps,
  * families and stacks of each kind are shown, the rest summed up in one
  * "… and N more" line. Every name from the report is shown through
  * `printable`. Pure: model in, string out.
@@ -14,7 +16,7 @@ import type { FamilyReport, LeaksRecord, StackFrame, Tally } from "../../ffi/rep
 import { printable } from "../../ffi/report/escape.ts";
 import { formatFrame } from "../../ffi/sites.ts";
 import { type Palette, plain, stripAnsi } from "../color.ts";
-import { commandLine, formatBytes, formatPercent, plural } from "../format.ts";
+import { commandLine, formatBytes, formatPercent, plural, sampleLine } from "../format.ts";
 import { describe, type HeapModel, type ReportModel } from "../model.ts";
 
 /** Options of {@linkcode renderText}. */
@@ -329,6 +331,9 @@ function stackLines(
     );
     const frames = model.stacks.get(group.stackId) ?? [];
     lines.push(...frameLines(frames, group.stackId, model, options.frames, color));
+    for (const sample of group.samples ?? []) {
+      lines.push(`        ${printable(sampleLine(group.family, sample))}`);
+    }
   }
   if (groups.length > top) {
     const rest = groups.slice(top);
