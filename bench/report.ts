@@ -345,13 +345,13 @@ function layoutSection(entries: DenoEntry[]): string {
   const names = [...new Set(entries.filter((e) => gs.includes(e.group)).map((e) => e.name))];
   const head = [
     "peer",
-    ...gs.map((g) => `${g.replace(/^layout (\w+).*$/, "$1")}: per record (÷ baseline)`),
+    ...gs.map((g) => `${g.replace(/^layout (\w+).*$/, "$1")}: per record, ÷ baseline (range)`),
   ];
   const rows = names.map((name) => [
     name,
     ...gs.map((g) => {
       const c = cell(entries, g, name);
-      return c ? `${fmtNs(c.ns)} (**${fmtRatio(c.ratio)}**${fmtRange(c)})` : "–";
+      return c ? `${fmtNs(c.ns)}, **${fmtRatio(c.ratio)}**${fmtRange(c)}` : "–";
     }),
   ]);
   return table(head, rows);
