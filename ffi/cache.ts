@@ -49,11 +49,13 @@ const CACHED_LINK = STATE_CACHED << 2;
 
 /** One family's stack and what it did since the last settle. */
 class Lane {
-  readonly family: number;
+  // `declare`: no field definition as `undefined` before the constructor's
+  // assignment, which would leave V8 with untyped fields (see arena.ts).
+  declare readonly family: number;
   /** Block size it serves. */
-  readonly unit: number;
-  readonly alignment: number;
-  readonly stack: Float64Array;
+  declare readonly unit: number;
+  declare readonly alignment: number;
+  declare readonly stack: Float64Array;
   top = 0;
   allocs = 0;
   frees = 0;
@@ -170,7 +172,8 @@ export class FrontCache {
     // A few 8-byte stores (a fill() call costs more for small blocks).
     for (let k = off >> 3, end = k + (unit >> 3); k < end; k++) f64[k] = 0;
     words[i + 2] = HELD_BIT | ((unit - requested) << 22);
-    const hard = unit - alignUp(requested, lane.alignment);
+    const a1 = lane.alignment - 1;
+    const hard = unit - ((requested + a1) & ~a1);
     lane.allocs++;
     lane.netSize += unit;
     lane.netApp += requested;
@@ -201,7 +204,17 @@ export class FrontCache {
     if (w1 >>> 27 !== CACHED_LINK || (w2 & HELD_BIT) === 0) return false;
     const w0 = words[i];
     const g = (m.baseG + ((off - 16) >>> 3)) | 0;
-    if (sealGranule(m.key, g, w0, w1, w2 & (SITE_LIMIT - 1)) !== words[i + 3]) return false;
+    // sealGranule, inlined by hand (V8 leaves the call in this function).
+    let h = m.key ^ g;
+    let x = Math.imul(h ^ w0, 0x9E3779B1);
+    h = x ^ (x >>> 15);
+    x = Math.imul(h ^ w1, 0x9E3779B1);
+    h = x ^ (x >>> 15);
+    x = Math.imul(h ^ (w2 & (SITE_LIMIT - 1)), 0x9E3779B1);
+    h = x ^ (x >>> 15);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0x85EBCA6B);
+    if ((h ^ (h >>> 16)) !== words[i + 3]) return false;
     const lane = this.#lanes[words[((off & -m.pageSize) + PAGE_FAMILY_OFFSET) >> 2]];
     if (lane === undefined || lane.unit !== w0 * 8) return false;
     const requested = lane.unit - (w2 >>> 22);
@@ -211,7 +224,8 @@ export class FrontCache {
     lane.frees++;
     lane.netSize -= lane.unit;
     lane.netApp -= requested;
-    lane.netHard -= lane.unit - alignUp(requested, lane.alignment);
+    const a1 = lane.alignment - 1;
+    lane.netHard -= lane.unit - ((requested + a1) & ~a1);
     lane.running -= requested;
     this.#running -= requested;
     this.pending = true;
