@@ -176,9 +176,9 @@ export const Stats = {
   poisoned: 220, // u32
 } as const;
 
-/** `lmm_heap_info_t` (32 bytes): offsets of its fields. */
+/** `lmm_heap_info_t` (40 bytes): offsets of its fields. */
 export const HeapInfo = {
-  SIZE: 32,
+  SIZE: 40,
   size: 0, // u32
   version: 4, // u32
   key: 8, // u32
@@ -187,6 +187,8 @@ export const HeapInfo = {
   meta_block_size: 20, // u32
   arenas: 24, // u32
   flags: 28, // u32
+  thread_caches: 32, // u32
+  thread_cache_reclaims: 36, // u32
 } as const;
 
 /** `lmm_arena_info_t` (16 bytes): offsets of its fields. */

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -312,6 +313,68 @@ static void test_exact_counts_through_a_thread_cache(void) {
     CHECK_STATUS(lmm_heap_release(heap), LMM_OK);
 }
 
+/* More threads than slots, then all gone: the caches of exited threads are taken back when a new
+ * thread needs one, their blocks go back to the heap, and nothing is lost. */
+typedef struct {
+    lmm_heap_t *heap;
+    void *kept[8];
+    atomic_int *ready;
+    atomic_int *go;
+    int failed;
+} churn_t;
+
+static void *churn_run(void *arg) {
+    churn_t *c = arg;
+    void *p[16];
+    for (int i = 0; i < 16; i++)
+        if (lmm_alloc(c->heap, LMM_BYTES_FAMILY, (uint64_t)(16 + 32 * (i % 4)), &p[i]) != LMM_OK) c->failed = 1;
+    for (int i = 8; i < 16; i++)
+        if (lmm_free(c->heap, p[i]) != LMM_OK) c->failed = 1;
+    memcpy(c->kept, p, sizeof c->kept);
+    atomic_fetch_add(c->ready, 1);
+    while (!atomic_load(c->go)) sched_yield();
+    return NULL;
+}
+
+static void test_threads_that_come_and_go(void) {
+    current_test = "threads that come and go";
+    enum { N = 70 };
+    lmm_heap_t *heap = NULL;
+    REQUIRE_OK(lmm_heap_create(NULL, &heap));
+    atomic_int ready = 0, go = 0;
+    static churn_t c[N];
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        c[i] = (churn_t){.heap = heap, .ready = &ready, .go = &go};
+        CHECK(pthread_create(&t[i], NULL, churn_run, &c[i]) == 0);
+    }
+    while (atomic_load(&ready) < N) sched_yield();
+    lmm_heap_info_t info;
+    REQUIRE_OK(lmm_heap_info(heap, &info));
+    CHECK_EQ_U(info.thread_caches, 64); /* the other 6 use the lock */
+    atomic_store(&go, 1);
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(!c[i].failed);
+    }
+    void *p = NULL;
+    REQUIRE_OK(lmm_alloc(heap, LMM_BYTES_FAMILY, 24, &p)); /* a new thread: takes exited caches back */
+    REQUIRE_OK(lmm_heap_info(heap, &info));
+    CHECK_EQ_U(info.thread_caches, 1);
+    CHECK_EQ_U(info.thread_cache_reclaims, 64);
+    CHECK_HEAP(heap);
+    REQUIRE_OK(lmm_free(heap, p));
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < 8; k++) CHECK_STATUS(lmm_free(heap, c[i].kept[k]), LMM_OK);
+    lmm_stats_t s = totals(heap);
+    CHECK_EQ_U(s.app_bytes, 0);
+    CHECK_EQ_U(s.occupied_blocks, 0);
+    REQUIRE_OK(lmm_heap_trim(heap));
+    CHECK_EQ_U(totals(heap).pages, 0);
+    CHECK_HEAP(heap);
+    CHECK_STATUS(lmm_heap_release(heap), LMM_OK);
+}
+
 /* A heap made without thread caches says so. */
 static void test_no_thread_cache_flag(void) {
     current_test = "LMM_HEAP_NO_THREAD_CACHE";
@@ -333,6 +396,7 @@ static void test_no_thread_cache_flag(void) {
 int main(void) {
     run(test_exact_counts_through_a_thread_cache);
     run(test_no_thread_cache_flag);
+    run(test_threads_that_come_and_go);
     run(test_stress_thread_caches);
     run(test_stress_one_lock);
     return summary();

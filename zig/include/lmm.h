@@ -154,6 +154,8 @@ typedef struct lmm_heap_info {
     uint32_t meta_block_size;   /* LMM_META_BLOCK_SIZE                                 */
     uint32_t arenas;            /* arenas reserved now                                 */
     uint32_t flags;             /* the LMM_HEAP_* flags the heap was made with         */
+    uint32_t thread_caches;     /* threads with a cache of this heap now (at most 64)  */
+    uint32_t thread_cache_reclaims; /* caches taken back from threads that had exited  */
 } lmm_heap_info_t;
 
 /* One arena: a range of address space where the heap's pages live. It stays
@@ -349,7 +351,7 @@ LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, arenas) == 200, "lmm_stats_t.arenas");
 LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, decommit_failures) == 208, "lmm_stats_t.decommit_failures");
 LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, alignment) == 216, "lmm_stats_t.alignment");
 LMM_LAYOUT_CHECK(offsetof(lmm_stats_t, poisoned) == 220, "lmm_stats_t.poisoned");
-LMM_LAYOUT_CHECK(sizeof(lmm_heap_info_t) == 32, "lmm_heap_info_t size");
+LMM_LAYOUT_CHECK(sizeof(lmm_heap_info_t) == 40, "lmm_heap_info_t size");
 LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, size) == 0, "lmm_heap_info_t.size");
 LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, version) == 4, "lmm_heap_info_t.version");
 LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, key) == 8, "lmm_heap_info_t.key");
@@ -358,6 +360,8 @@ LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, page_header_size) == 16, "lmm_heap_in
 LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, meta_block_size) == 20, "lmm_heap_info_t.meta_block_size");
 LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, arenas) == 24, "lmm_heap_info_t.arenas");
 LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, flags) == 28, "lmm_heap_info_t.flags");
+LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, thread_caches) == 32, "lmm_heap_info_t.thread_caches");
+LMM_LAYOUT_CHECK(offsetof(lmm_heap_info_t, thread_cache_reclaims) == 36, "lmm_heap_info_t.thread_cache_reclaims");
 LMM_LAYOUT_CHECK(sizeof(lmm_arena_info_t) == 16, "lmm_arena_info_t size");
 LMM_LAYOUT_CHECK(offsetof(lmm_arena_info_t, base) == 0, "lmm_arena_info_t.base");
 LMM_LAYOUT_CHECK(offsetof(lmm_arena_info_t, len) == 8, "lmm_arena_info_t.len");

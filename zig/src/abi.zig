@@ -190,6 +190,10 @@ pub const HeapInfo = extern struct {
     meta_block_size: u32,
     arenas: u32,
     flags: u32,
+    /// Threads with a cache of this heap now (`tcache.zig`).
+    thread_caches: u32,
+    /// Caches taken back from threads that had exited, since the heap was made.
+    thread_cache_reclaims: u32,
 };
 
 pub const ArenaInfo = extern struct {
@@ -299,7 +303,7 @@ comptime {
     std.debug.assert(@sizeOf(Stats) == 224);
     std.debug.assert(@offsetOf(Stats, "struct_size") == 16);
     std.debug.assert(@offsetOf(Stats, "pages_returned") == 184);
-    std.debug.assert(@sizeOf(HeapInfo) == 32);
+    std.debug.assert(@sizeOf(HeapInfo) == 40);
     std.debug.assert(@sizeOf(ArenaInfo) == 16);
     std.debug.assert(@sizeOf(FamilyInfo) == 96);
     std.debug.assert(@sizeOf(front.Delta) == 56);

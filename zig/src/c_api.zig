@@ -148,6 +148,8 @@ fn heapInfo(handle: ?*Heap, result: ?*abi.HeapInfo) Error!void {
         .arenas = h.arena_count,
         .flags = (if (h.locked) 0 else abi.heap_no_lock) | (if (h.keep_arenas) abi.heap_keep_arenas else 0) | (if (h.exact) abi.heap_exact else 0) |
             (if (h.locked and !h.exact and !h.threads.on()) abi.heap_no_thread_cache else 0),
+        .thread_caches = tcache.inUse(&h.threads),
+        .thread_cache_reclaims = @intCast(@min(h.threads.reclaims, std.math.maxInt(u32))),
     };
 }
 

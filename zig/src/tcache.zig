@@ -39,11 +39,13 @@
 //!
 //! **Which thread.** The thread pointer register (`fs:0` on x86-64,
 //! `tpidr_el0` on AArch64) is unique among live threads; it keys a table of
-//! `slot_count` caches in the heap (open addressing, never emptied). A thread
-//! that exits leaves its cache behind: its blocks go back at the next drain,
-//! and a thread that later gets the same thread pointer takes the cache
-//! over. Threads beyond `slot_count` use the lock. Nothing is global: heaps
-//! are independent.
+//! `slot_count` caches in the heap (open addressing). A thread that exits
+//! leaves its cache behind: its blocks go back at the next drain, a thread
+//! that later gets the same thread pointer (the C library reuses exited
+//! threads' stacks) takes the cache over, and when every slot is taken the
+//! caches of threads that no longer run (`tgkill(pid, tid, 0)`) are taken
+//! back for new ones (`reclaimExited`). Running threads beyond
+//! `slot_count` use the lock. Nothing is global: heaps are independent.
 //!
 //! **What stays on the lock**: allocations with a site, typed allocations
 //! of more than one unit, sizes above the unit of their family, families
@@ -106,9 +108,11 @@ pub const Cache = struct {
 /// One thread's entry: a cache line of its own, as the owner writes `busy`
 /// on every operation.
 pub const Slot = struct {
-    /// Thread pointer of the owner (0: free).
+    /// Thread pointer of the owner (0: never used; `reclaimed`: free again).
     owner: usize align(64) = 0,
     cache: ?*Cache = null,
+    /// The owner's thread id (`gettid`), to tell whether it still runs.
+    tid: i32 = 0,
     /// Set by the owner while it works in its cache without the lock.
     busy: u32 = 0,
     /// Set by a stopper (lock held): the owner must take the lock.
@@ -116,6 +120,10 @@ pub const Slot = struct {
 };
 
 pub const Slots = [slot_count]Slot;
+
+/// `Slot.owner` of a slot whose thread exited: free for another thread,
+/// and not the end of a probe sequence.
+const reclaimed: usize = 1;
 
 comptime {
     std.debug.assert(@sizeOf(Slot) == 64);
@@ -128,8 +136,10 @@ pub const Table = struct {
     /// freed; its slots stay with its tombstone: a thread may still read
     /// them on its way to `DESTROYED`).
     slots: ?*Slots = null,
-    /// Slots taken.
+    /// Slots ever taken (reclaimed ones included: readers stop them too).
     count: u32 = 0,
+    /// Caches taken back from threads that had exited.
+    reclaims: u64 = 0,
     /// Thread caches are used (a locked heap that is not exact).
     enabled: bool = false,
     /// `membarrier` is available: owners need only a compiler barrier.
@@ -234,11 +244,11 @@ pub inline fn find(t: *const Table, tp: usize) ?*Slot {
 }
 
 /// The cache of the calling thread, made if need be (lock held); null when
-/// every slot is taken or memory runs out.
+/// every slot is taken by a running thread, or memory runs out.
 fn mine(h: *Heap) ?*Cache {
     const t = &h.threads;
     const tp = self();
-    if (tp == 0 or !t.enabled or !h.isLive()) return null;
+    if (tp <= reclaimed or !t.enabled or !h.isLive()) return null;
     if (find(t, tp)) |s| return s.cache;
     const all = t.slots orelse blk: {
         const made = gpa.create(Slots) catch return null;
@@ -246,34 +256,89 @@ fn mine(h: *Heap) ?*Cache {
         @atomicStore(?*Slots, &t.slots, made, .release);
         break :blk made;
     };
+    const s = freeSlot(all, tp) orelse blk: {
+        reclaimExited(h);
+        break :blk freeSlot(all, tp) orelse return null;
+    };
+    const c = s.cache orelse blk: {
+        const made = gpa.create(Cache) catch return null;
+        made.* = .{};
+        s.cache = made;
+        t.count += 1;
+        break :blk made;
+    };
+    s.tid = linux.gettid();
+    @atomicStore(usize, &s.owner, tp, .release);
+    return c;
+}
+
+/// The first never-used or reclaimed slot on `tp`'s probe sequence.
+fn freeSlot(all: *Slots, tp: usize) ?*Slot {
     var i = firstSlot(tp);
     for (0..slot_count) |_| {
         const s = &all[i];
-        if (s.owner == 0) {
-            const c = gpa.create(Cache) catch return null;
-            c.* = .{};
-            s.cache = c;
-            @atomicStore(usize, &s.owner, tp, .release);
-            t.count += 1;
-            return c;
-        }
+        if (s.owner == 0 or s.owner == reclaimed) return s;
         i = (i + 1) % slot_count;
     }
     return null;
+}
+
+/// Takes back the caches of threads that have exited (lock held; when every
+/// slot is taken): their blocks go back to the engine and their slots to
+/// new threads. A thread is gone when `tgkill(pid, tid, 0)` says no such
+/// thread. A live thread that took a cache over (a new thread with an exited
+/// one's thread pointer) loses it safely: it is stopped first, and its next
+/// call finds no slot and asks for one.
+fn reclaimExited(h: *Heap) void {
+    const t = &h.threads;
+    const all = t.slots orelse return;
+    pause(h) catch return;
+    defer resumeAll(h);
+    const pid = linux.getpid();
+    var any = false;
+    for (all) |*s| {
+        if (s.owner <= reclaimed) continue;
+        const rc = linux.tgkill(pid, s.tid, 0);
+        if (linux.E.init(rc) != .SRCH) continue;
+        const c = s.cache.?;
+        for (&c.bins, 0..) |*bin, id| {
+            if (bin.len != 0) giveBack(h, h.family(@intCast(id)).?, bin, bin.len) catch return;
+        }
+        any = true;
+        @atomicStore(usize, &s.owner, reclaimed, .release);
+        t.reclaims += 1;
+    }
+    if (!any) return;
+    // The blocks given back still count as loose: settle, then forget.
+    settleAll(h) catch return;
+    for (all) |*s| if (s.owner == reclaimed) {
+        if (s.cache) |c| c.* = .{};
+    };
+}
+
+/// Slots whose thread has a cache now (lock held).
+pub fn inUse(t: *const Table) u32 {
+    const all = t.slots orelse return 0;
+    var n: u32 = 0;
+    for (all) |*s| {
+        if (s.owner > reclaimed) n += 1;
+    }
+    return n;
 }
 
 // ---------------------------------------------------------------- the owner, without the lock
 
 /// Enters the thread's cache; false when a stopper holds it (the caller
 /// takes the lock). Nothing of the heap is read before this returns true.
-inline fn begin(t: *const Table, s: *Slot) bool {
+inline fn begin(t: *const Table, s: *Slot, tp: usize) bool {
     if (t.asymmetric) {
         @atomicStore(u32, &s.busy, 1, .monotonic);
         asm volatile ("" ::: "memory");
     } else {
         @atomicStore(u32, &s.busy, 1, .seq_cst);
     }
-    if (@atomicLoad(u32, &s.stop, .acquire) == 0) return true;
+    // Still this thread's slot (a stopper may have reclaimed it in between).
+    if (@atomicLoad(u32, &s.stop, .acquire) == 0 and @atomicLoad(usize, &s.owner, .monotonic) == tp) return true;
     @atomicStore(u32, &s.busy, 0, .release);
     return false;
 }
@@ -301,8 +366,9 @@ inline fn want(h: *const Heap, family: u32, units: u64) ?Want {
 /// cannot (the caller takes the lock and calls `allocLocked`).
 pub inline fn allocFast(h: *Heap, family: u32, units: u64) ?[*]u8 {
     const w = want(h, family, units) orelse return null;
-    const s = find(&h.threads, self()) orelse return null;
-    if (!begin(&h.threads, s)) return null;
+    const tp = self();
+    const s = find(&h.threads, tp) orelse return null;
+    if (!begin(&h.threads, s, tp)) return null;
     defer end(s);
     const c = s.cache.?;
     if (@atomicLoad(u8, &h.poison_len, .monotonic) != 0) return null;
@@ -342,8 +408,9 @@ inline fn zero(p: [*]u8, unit: u32) void {
 /// false when it cannot (the caller takes the lock and frees the usual way,
 /// where every error is told apart).
 pub inline fn freeFast(h: *Heap, addr: usize) bool {
-    const s = find(&h.threads, self()) orelse return false;
-    if (!begin(&h.threads, s)) return false;
+    const tp = self();
+    const s = find(&h.threads, tp) orelse return false;
+    if (!begin(&h.threads, s, tp)) return false;
     defer end(s);
     const c = s.cache.?;
     if (!inShared(h, addr) or addr % 8 != 0) return false;
@@ -742,4 +809,48 @@ test "a heap destroyed while threads allocate: every call completes before or fa
     h.mutex.unlock();
     @atomicStore(bool, &stop, true, .release);
     for (threads) |t| t.join();
+}
+
+test "threads that come and go: exited threads' caches are taken back, new threads get one" {
+    const h = try Heap.create(.{ .reserve = 1 << 24 });
+    defer _ = h.destroyFully();
+    // 64 threads alive at once (so 64 thread pointers) fill the table; each
+    // leaves blocks in its cache and 8 live blocks for the main thread.
+    const Ctx = struct {
+        fn run(hh: *Heap, keep: *[8]usize, got: *bool, ready: *std.atomic.Value(u32), go: *std.atomic.Value(bool)) void {
+            defer _ = ready.fetchAdd(1, .acq_rel);
+            var ptrs: [16][*]u8 = undefined;
+            for (&ptrs, 0..) |*p, i| p.* = cAlloc(hh, Heap.bytes_family, 16 + 32 * (i % 4)) catch return;
+            got.* = find(&hh.threads, self()) != null;
+            for (ptrs[8..]) |p| cFree(hh, p) catch return;
+            for (keep, ptrs[0..8]) |*k, p| k.* = @intFromPtr(p); // freed later, by the main thread
+            _ = ready.fetchAdd(1, .acq_rel);
+            while (!go.load(.acquire)) std.Thread.yield() catch {};
+        }
+    };
+    var kept: [slot_count][8]usize = undefined;
+    var got = [_]bool{false} ** slot_count;
+    var ready = std.atomic.Value(u32).init(0);
+    var go = std.atomic.Value(bool).init(false);
+    var threads: [slot_count]std.Thread = undefined;
+    for (&threads, &kept, &got) |*t, *k, *g| t.* = try std.Thread.spawn(.{}, Ctx.run, .{ h, k, g, &ready, &go });
+    while (ready.load(.acquire) < slot_count) std.Thread.yield() catch {};
+    go.store(true, .release);
+    for (threads) |t| t.join();
+    for (got) |g| try testing.expect(g);
+    try testing.expectEqual(@as(u32, slot_count), inUse(&h.threads));
+    // The table is full of exited threads: the next thread takes one back.
+    const p = try cAlloc(h, Heap.bytes_family, 24);
+    try testing.expect(find(&h.threads, self()) != null);
+    try testing.expectEqual(@as(u64, slot_count), h.threads.reclaims);
+    try testing.expectEqual(@as(u32, 1), inUse(&h.threads));
+    try cCheck(h);
+    try cFree(h, p);
+    for (kept) |k| for (k) |a| try cFree(h, @ptrFromInt(a));
+    const s = try cStats(h);
+    try testing.expectEqual(@as(u64, 0), s.app_bytes);
+    try testing.expectEqual(@as(u64, 0), s.occupied_blocks);
+    try h.trim();
+    try testing.expectEqual(h.pages_taken, h.pages_returned);
+    try cCheck(h);
 }
