@@ -169,7 +169,7 @@ pub const Block = extern struct {
         @as(*u32, @ptrFromInt(b.dataAddr())).* = i;
     }
 
-    fn hash(b: *const Block, key: u32, tail: u32) u32 {
+    inline fn hash(b: *const Block, key: u32, tail: u32) u32 {
         var h = seal.start(key, @intFromPtr(b));
         h = seal.mix(h, b.size_g);
         h = seal.mix(h, b.link);

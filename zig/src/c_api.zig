@@ -249,12 +249,13 @@ fn allocPtr(handle: ?*Heap, family: u32, units: u64, site: u32, result: ?*?*anyo
     r.* = try h.alloc(family, units, site);
 }
 
-/// The heap behind `handle` when it is live and uses thread caches (read
-/// without the lock; a heap destroyed meanwhile stops its caches first).
+/// The heap behind `handle` for the thread-cache fast paths, which read it
+/// without the lock: a live heap's handle (anything else goes to `enter`,
+/// which says what it is). A heap without caches has no slot for the
+/// thread, and one destroyed meanwhile keeps its slots stopped.
 inline fn fastHeap(handle: ?*Heap) ?*Heap {
     const h = handle orelse return null;
-    if (!h.isLive() or !h.threads.on()) return null;
-    return h;
+    return if (h.isLive()) h else null;
 }
 
 export fn lmm_free(handle: ?*Heap, ptr: ?*anyopaque) c_int {

@@ -426,7 +426,9 @@ pub inline fn freeFast(h: *Heap, addr: usize) bool {
 /// lands there first); null otherwise.
 inline fn heldBin(h: *const Heap, c: *Cache, b: *Block) ?*Bin {
     const tail = @atomicLoad(u32, &b.tail, .monotonic);
-    if (tail & Block.held_bit == 0 or !b.validWithTail(h.key, tail) or b.state() != .cached) return null;
+    // Cached (and the two bits below the state zero), held, and sealed.
+    if (b.link >> 27 != @as(u32, @intFromEnum(Block.State.cached)) << 2 or tail & Block.held_bit == 0) return null;
+    if (!b.validWithTail(h.key, tail)) return null;
     const page_base = @intFromPtr(b) & ~(h.page_size - 1);
     const id = @as(*const Page, @ptrFromInt(page_base)).family;
     if (id >= bin_count) return null;
