@@ -27,6 +27,21 @@
  * it is in `memory.words`); others take the native path. Exact heaps and
  * allocations whose stack is recorded (`trackSites`) never come here.
  *
+ * ## Speed
+ * `Heap.alloc`, `allocBytes` and `free` are small wrappers around
+ * `allocFamily`, `allocBytes` (then `take`) and `free` here, which do all
+ * the checks, so that V8 inlines the whole path into the caller: it
+ * inlines a function of up to 460 bytes of bytecode, about 920 in all into
+ * one optimized function, and a call it leaves costs about 4 ns per
+ * operation (measured in a loop of alloc+free pairs). These are written
+ * for size: the ABI constants as literals (a module binding is a load and
+ * a hole check), few locals (above 15 registers the bytecode widens), no
+ * counter that follows from others (a lane's net block bytes are `unit` ×
+ * (allocs − frees), its running requested bytes are its net, its hard
+ * bytes follow from the aligned ones). `take` and `free` are about 390 and
+ * 500 bytes: one of `alloc` and `free` is inlined into a loop that does
+ * both, the other stays a call.
+ *
  * @module
  */
 
@@ -42,34 +57,70 @@ import {
 } from "./native/abi.ts";
 import type { LmmSymbols } from "./native/symbols.ts";
 
+// `take` and `free` write these ABI values as literals (a module binding is
+// a load and a hole check in optimized code, and bytecode V8 counts).
+if (
+  STATE_CACHED << 2 !== 16 || HELD_BIT !== 0x200000 || SITE_LIMIT - 1 !== 0x1fffff ||
+  PAGE_FAMILY_OFFSET !== 4
+) {
+  throw new Error("cache.ts: the literals of take and free differ from the ABI");
+}
+
 /** Blocks one refill asks for. */
 const REFILL = 64;
 /** State bits of a cached block's `link` word (bits 27–31: state, and two zeros). */
 const CACHED_LINK = STATE_CACHED << 2;
+/**
+ * Blocks of this size and more are zeroed with `fill()`, smaller ones with
+ * 8-byte stores. `allocBytes(n)` + `free` pairs in a loop, ns with stores /
+ * with `fill()`: 128 B 30–33 / 35–36, 256 B 33–36 / 35–38, 384 B 39–41 /
+ * 37, 512 B 41–45 / 37–38, 1024 B 57–59 / 39–49, 2048 B 85–88 / 44–46.
+ */
+const FILL_FROM = 384;
+const imul = Math.imul;
 
 /** One family's stack and what it did since the last settle. */
-class Lane {
+export class Lane {
   // `declare`: no field definition as `undefined` before the constructor's
   // assignment, which would leave V8 with untyped fields (see arena.ts).
   declare readonly family: number;
   /** Block size it serves. */
   declare readonly unit: number;
   declare readonly alignment: number;
+  /** `alignment - 1`. */
+  declare readonly a1: number;
+  /** Addresses of the blocks it holds, the next on top. */
   declare readonly stack: Float64Array;
+  /** Its family's struct size (what `Heap.alloc` of one structure asks for). */
+  declare readonly size: number;
   top = 0;
   allocs = 0;
   frees = 0;
-  netSize = 0;
+  /**
+   * Net requested bytes since the last settle, which is also their running
+   * total for the peak (the net of block sizes is `unit` × (allocs − frees)).
+   */
   netApp = 0;
-  netHard = 0;
-  running = 0;
+  /**
+   * Net requested bytes rounded up to the alignment (the hard-fragmentation
+   * delta is `unit` × (allocs − frees) − this).
+   */
+  netAligned = 0;
   peak = 0;
 
-  constructor(family: number, unit: number, alignment: number, capacity: number) {
+  constructor(
+    family: number,
+    unit: number,
+    alignment: number,
+    capacity: number,
+    size: number,
+  ) {
     this.family = family;
     this.unit = unit;
     this.alignment = alignment;
+    this.a1 = alignment - 1;
     this.stack = new Float64Array(capacity);
+    this.size = size;
   }
 }
 
@@ -78,8 +129,25 @@ export class FrontCache {
   readonly #S: LmmSymbols;
   readonly #handle: Deno.PointerObject;
   readonly #memory: ArenaMemory;
-  /** By family id (undefined: no front unit). */
-  readonly #lanes: (Lane | undefined)[] = [];
+  /** The first arena's address. */
+  declare readonly base: number;
+  /** Bytes of the first arena this tier serves from (offsets are below it); 0 once stopped. */
+  #span: number;
+  /** `#span - 64`: an offset `off` is served when `off - 64` is below it (unsigned). */
+  #limit: number;
+  /**
+   * What `free` reads of the memory (see ArenaMemory; fixed until the heap
+   * closes, then empty: a view kept here would keep the arena mapped).
+   */
+  #words: Int32Array;
+  readonly #key: number;
+  readonly #baseG: number;
+  /** `-pageSize`. */
+  readonly #pageMask: number;
+  /** Largest untyped request a size class serves. */
+  readonly #maxClass: number;
+  /** By family id (undefined: no front unit). Emptied when poisoned. */
+  readonly lanes: (Lane | undefined)[] = [];
   readonly #active: Lane[] = [];
   /** Heap-wide running net requested bytes, and its peak, since the last settle. */
   #running = 0;
@@ -99,6 +167,15 @@ export class FrontCache {
     this.#S = S;
     this.#handle = handle;
     this.#memory = memory;
+    this.base = memory.base;
+    // Offsets stay int32: blocks past the first 2 GiB are not served here.
+    this.#span = Math.min(memory.end - memory.base, 2 ** 31 - 8);
+    this.#limit = this.#span - 64;
+    this.#words = memory.words;
+    this.#key = memory.key;
+    this.#baseG = memory.baseG;
+    this.#pageMask = -memory.pageSize;
+    this.#maxClass = maxClass;
     this.#classOf = new Int32Array(maxClass / 16 + 1).fill(-1);
   }
 
@@ -112,14 +189,27 @@ export class FrontCache {
    */
   poison(): void {
     this.#poisoned = true;
-    this.#lanes.length = 0;
+    this.stop();
   }
 
-  /** Makes `family` a lane of this tier when it has a front unit. */
-  addFamily(family: number, unit: number, alignment: number): void {
+  /** Serves nothing more (the heap is closing or poisoned): every call gets false or 0. */
+  stop(): void {
+    this.lanes.length = 0;
+    this.#span = this.#limit = 0;
+    this.#words = new Int32Array(0);
+  }
+
+  /**
+   * Makes `family` a lane of this tier when it has a front unit.
+   *
+   * @param size Its struct size.
+   */
+  addFamily(family: number, unit: number, alignment: number, size: number): void {
     if (unit === 0 || this.#poisoned) return;
-    const lane = new Lane(family, unit, alignment, Math.max(16, Math.min(1024, 65536 / unit)) * 2);
-    this.#lanes[family] = lane;
+    const capacity = Math.max(16, Math.min(1024, 65536 / unit)) * 2;
+    // A struct fits its family's unit: int32.
+    const lane = new Lane(family, unit, alignment, capacity, size | 0);
+    this.lanes[family] = lane;
     this.#active.push(lane);
   }
 
@@ -141,7 +231,7 @@ export class FrontCache {
 
   /** Whether `family` has a lane (its blocks of its unit size come here). */
   serves(family: number): boolean {
-    return this.#lanes[family] !== undefined;
+    return this.lanes[family] !== undefined;
   }
 
   /**
@@ -149,41 +239,78 @@ export class FrontCache {
    * -1 when none can be had here (the caller asks the engine).
    */
   alloc(family: number, requested: number): number {
-    const lane = this.#lanes[family];
-    if (lane === undefined || (lane.top === 0 && !this.#refill(lane))) return -1;
+    const lane = this.lanes[family];
+    if (lane === undefined) return -1;
+    const a = this.take(lane, requested);
+    return a > 0 ? a : -1;
+  }
+
+  /**
+   * `Heap.alloc(family)` of one structure: a zeroed block's address, or 0
+   * when `family` is not the heap's family object of a lane (`families`: the
+   * heap's, by id) or none can be had here. This tier holds no family
+   * object: one reaches its heap (a WeakMap says which heap made it), and
+   * the heap's finalizer holds this tier.
+   */
+  allocFamily(family: unknown, families: readonly unknown[]): number {
+    if (typeof family !== "object" || family === null) return 0;
+    const id = (family as { id: number }).id;
+    const lane = this.lanes[id];
+    return lane !== undefined && families[id] === family ? this.take(lane, lane.size) : 0;
+  }
+
+  /**
+   * `Heap.allocBytes(n)`: a zeroed block's address, or 0 when `n` is not an
+   * integer from 1 to the largest size class, its class is not known yet or
+   * no block can be had here.
+   */
+  allocBytes(n: number): number {
+    if (typeof n !== "number" || !(n > 0 && n <= this.#maxClass && (n | 0) === n)) return 0;
+    const id = this.#classOf[(n + 15) >>> 4];
+    const lane = id > 0 ? this.lanes[id] : undefined;
+    return lane === undefined ? 0 : this.take(lane, n);
+  }
+
+  /**
+   * Hands out a block of `lane` for `requested` bytes (at most its unit):
+   * its address, zeroed, or 0 when none can be had here.
+   */
+  take(lane: Lane, requested: number): number {
+    if (lane.top === 0 && !this.#refill(lane)) return 0;
     const a = lane.stack[--lane.top];
     const m = this.#memory;
     const words = m.words;
-    // Every offset this tier keeps is below 2^31 (see #refill): int32 arithmetic.
-    const off = (a - m.base) | 0;
+    // Offsets this tier keeps are below 2^31 (see #refill): int32 arithmetic.
+    const off = (a - this.base) | 0;
     const i = (off - 16) >> 2;
     const unit = lane.unit;
     // A block this tier took in: its header was checked then; this notices
-    // a write since — past the block before (size changes first) or stale.
-    if (
-      words[i] !== unit >>> 3 || words[i + 1] >>> 27 !== CACHED_LINK ||
-      (words[i + 2] & HELD_BIT) !== 0
-    ) {
-      this.#S.lmm_validate_f64(this.#handle, a); // the engine finds the damage and poisons
-      this.poison();
-      return -1;
+    // a write since — past the block before (size changes first) or stale:
+    // its size, the state CACHED (16), the held bit (bit 21) clear.
+    if (words[i] !== unit >>> 3 || words[i + 1] >>> 27 !== 16 || (words[i + 2] >> 21 & 1) !== 0) {
+      return this.#damaged(a);
     }
-    const f64 = m.f64;
-    // A few 8-byte stores (a fill() call costs more for small blocks).
-    for (let k = off >> 3, end = k + (unit >> 3); k < end; k++) f64[k] = 0;
-    words[i + 2] = HELD_BIT | ((unit - requested) << 22);
-    const a1 = lane.alignment - 1;
-    const hard = unit - ((requested + a1) & ~a1);
+    if (unit < FILL_FROM) {
+      const f64 = m.f64;
+      for (let k = off >> 3, end = k + (unit >> 3); k < end; k++) f64[k] = 0;
+    } else m.bytes.fill(0, off, off + unit);
+    words[i + 2] = (unit - requested) << 22 | 1 << 21;
+    const a1 = lane.a1;
     lane.allocs++;
-    lane.netSize += unit;
-    lane.netApp += requested;
-    lane.netHard += hard;
-    lane.running += requested;
-    if (lane.running > lane.peak) lane.peak = lane.running;
-    this.#running += requested;
-    if (this.#running > this.#peak) this.#peak = this.#running;
+    lane.netAligned += requested + a1 & ~a1;
+    const net = lane.netApp += requested;
+    if (net > lane.peak) lane.peak = net;
+    const running = this.#running += requested;
+    if (running > this.#peak) this.#peak = running;
     this.pending = true;
     return a;
+  }
+
+  /** The header of a block on a stack was written since it came here: poison. */
+  #damaged(a: number): number {
+    this.#S.lmm_validate_f64(this.#handle, a); // the engine finds the damage and poisons
+    this.poison();
+    return 0;
   }
 
   /**
@@ -191,43 +318,39 @@ export class FrontCache {
    * one (the caller asks the engine, which says what it is).
    */
   free(address: number): boolean {
-    const m = this.#memory;
-    const d = address - m.base;
-    if (!(d >= 64 && address < m.end)) return false;
-    // int32 arithmetic: this tier only serves offsets below 2^31.
+    // A number first: `-` would call a valueOf, or throw for a Symbol or BigInt.
+    if (typeof address !== "number") return false;
+    const d = address - this.base;
     const off = d | 0;
-    if (off !== d || (off & 7) !== 0) return false;
-    const words = m.words;
-    const i = (off - 16) >> 2;
+    // An int32 offset (only those are served), 8-aligned, past the first meta block.
+    if (off !== d || off & 7 || (off - 64 >>> 0) >= this.#limit) return false;
+    const words = this.#words;
+    const i = off - 16 >> 2;
     const w1 = words[i + 1];
     const w2 = words[i + 2];
-    if (w1 >>> 27 !== CACHED_LINK || (w2 & HELD_BIT) === 0) return false;
+    // The state CACHED (16) and the held bit (bit 21) set.
+    if (w1 >>> 27 !== 16 || (w2 >> 21 & 1) === 0) return false;
     const w0 = words[i];
-    const g = (m.baseG + ((off - 16) >>> 3)) | 0;
-    // sealGranule, inlined by hand (V8 leaves the call in this function).
-    let h = m.key ^ g;
-    let x = Math.imul(h ^ w0, 0x9E3779B1);
-    h = x ^ (x >>> 15);
-    x = Math.imul(h ^ w1, 0x9E3779B1);
-    h = x ^ (x >>> 15);
-    x = Math.imul(h ^ (w2 & (SITE_LIMIT - 1)), 0x9E3779B1);
-    h = x ^ (x >>> 15);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0x85EBCA6B);
-    if ((h ^ (h >>> 16)) !== words[i + 3]) return false;
-    const lane = this.#lanes[words[((off & -m.pageSize) + PAGE_FAMILY_OFFSET) >> 2]];
+    // sealGranule(key, granule, w0, w1, w2 & (SITE_LIMIT - 1)), inlined by hand.
+    let x = imul(this.#key ^ (this.#baseG + (off - 16 >>> 3) | 0) ^ w0, 0x9E3779B1);
+    x = imul(x ^ x >>> 15 ^ w1, 0x9E3779B1);
+    x = imul(x ^ x >>> 15 ^ w2 << 11 >>> 11, 0x9E3779B1);
+    x ^= x >>> 15;
+    x = imul(x ^ x >>> 13, 0x85EBCA6B);
+    if ((x ^ x >>> 16) !== words[i + 3]) return false;
+    // The page header's family id (PAGE_FAMILY_OFFSET 4).
+    const lane = this.lanes[words[(off & this.#pageMask) + 4 >> 2]];
     if (lane === undefined || lane.unit !== w0 * 8) return false;
-    const requested = lane.unit - (w2 >>> 22);
     words[i + 2] = 0;
-    if (lane.top === lane.stack.length) this.#giveBack(lane, lane.top >>> 1);
-    lane.stack[lane.top++] = address;
+    const top = lane.top === lane.stack.length ? this.#giveBack(lane) : lane.top;
+    lane.stack[top] = address;
+    lane.top = top + 1;
+    // The requested bytes: the unit less the slack.
+    x = lane.unit - (w2 >>> 22);
     lane.frees++;
-    lane.netSize -= lane.unit;
-    lane.netApp -= requested;
-    const a1 = lane.alignment - 1;
-    lane.netHard -= lane.unit - ((requested + a1) & ~a1);
-    lane.running -= requested;
-    this.#running -= requested;
+    lane.netAligned -= x + lane.a1 & ~lane.a1;
+    lane.netApp -= x;
+    this.#running -= x;
     this.pending = true;
     return true;
   }
@@ -252,9 +375,8 @@ export class FrontCache {
     m.words[i + 2] = HELD_BIT | ((lane.unit - requested) << 22);
     const d = requested - old;
     lane.netApp += d;
-    lane.netHard += alignUp(old, lane.alignment) - alignUp(requested, lane.alignment);
-    lane.running += d;
-    if (lane.running > lane.peak) lane.peak = lane.running;
+    lane.netAligned += alignUp(requested, lane.alignment) - alignUp(old, lane.alignment);
+    if (lane.netApp > lane.peak) lane.peak = lane.netApp;
     this.#running += d;
     if (this.#running > this.#peak) this.#peak = this.#running;
     this.pending = true;
@@ -277,14 +399,17 @@ export class FrontCache {
     if (sealGranule(m.key, g, words[i], w1, w2 & (SITE_LIMIT - 1)) !== words[i + 3]) {
       return undefined;
     }
-    const lane = this.#lanes[words[((off & -m.pageSize) + PAGE_FAMILY_OFFSET) >> 2]];
+    const lane = this.lanes[words[((off & -m.pageSize) + PAGE_FAMILY_OFFSET) >> 2]];
     return lane !== undefined && lane.unit === words[i] * 8 ? lane : undefined;
   }
 
   /** Tells the engine what this tier did since the last settle. */
   settle(): void {
     if (!this.pending) return;
-    const lanes = this.#active.filter((l) => l.allocs !== 0 || l.frees !== 0);
+    // A lane whose only change is a resize in place has deltas too.
+    const lanes = this.#active.filter((l) =>
+      l.allocs !== 0 || l.frees !== 0 || l.netApp !== 0 || l.netAligned !== 0 || l.peak !== 0
+    );
     const buf = new Uint8Array(FrontDelta.SIZE * (lanes.length + 1));
     const v = new DataView(buf.buffer);
     lanes.forEach((l, k) => {
@@ -292,9 +417,10 @@ export class FrontCache {
       v.setUint32(o + FrontDelta.family, l.family, true);
       v.setBigUint64(o + FrontDelta.allocs, BigInt(l.allocs), true);
       v.setBigUint64(o + FrontDelta.frees, BigInt(l.frees), true);
-      v.setBigInt64(o + FrontDelta.net_size, BigInt(l.netSize), true);
+      const netSize = l.unit * (l.allocs - l.frees);
+      v.setBigInt64(o + FrontDelta.net_size, BigInt(netSize), true);
       v.setBigInt64(o + FrontDelta.net_app, BigInt(l.netApp), true);
-      v.setBigInt64(o + FrontDelta.net_hard, BigInt(l.netHard), true);
+      v.setBigInt64(o + FrontDelta.net_hard, BigInt(netSize - l.netAligned), true);
       v.setBigInt64(o + FrontDelta.peak_app, BigInt(l.peak), true);
     });
     const o = lanes.length * FrontDelta.SIZE;
@@ -304,10 +430,8 @@ export class FrontCache {
     for (const l of lanes) {
       l.allocs =
         l.frees =
-        l.netSize =
         l.netApp =
-        l.netHard =
-        l.running =
+        l.netAligned =
         l.peak =
           0;
     }
@@ -326,17 +450,16 @@ export class FrontCache {
    * counts a returned block as a free block leaving its loose count, which
    * holds only once the frees that put it on the stack are applied.
    */
-  #giveBack(lane: Lane, n: number): void {
+  #giveBack(lane: Lane, n: number = lane.top >>> 1): number {
     if (this.pending) this.settle();
     const status = this.#S.lmm_front_return_f64(this.#handle, lane.family, lane.stack, n);
     unwrap(status, "lmm_front_return_f64");
     lane.stack.copyWithin(0, n, lane.top);
-    lane.top -= n;
+    return lane.top -= n;
   }
 
   /** Borrows blocks from the engine; false when it has none to lend here. */
   #refill(lane: Lane): boolean {
-    const m = this.#memory;
     const n = this.#S.lmm_front_refill_f64(
       this.#handle,
       lane.family,
@@ -350,8 +473,8 @@ export class FrontCache {
     const outside: number[] = [];
     for (let k = 0; k < n; k++) {
       const a = lane.stack[k];
-      const off = a - m.base;
-      if (off >= 64 && a + lane.unit <= m.end && off + lane.unit < 2 ** 31) lane.stack[kept++] = a;
+      const off = a - this.base;
+      if (off >= 64 && off + lane.unit <= this.#span) lane.stack[kept++] = a;
       else outside.push(a);
     }
     if (outside.length > 0) {

@@ -111,3 +111,51 @@ Deno.test("an exact heap serves everything from worst fit, block for block", () 
   assert.equal(heap.stats().totals.pages, 0);
   assert.equal(heap.families().length, 1);
 });
+
+Deno.test("a resize in place, the only change since the figures were read, is in the next ones", () => {
+  using heap = new Heap();
+  using fresh = new Heap(); // the same block asked for at its new size at once
+  const a = heap.allocBytes(20); // the 32-byte class
+  assert.equal(heap.stats().totals.appBytes, 20);
+  assert.equal(heap.realloc(a, 30), a, "in place");
+  fresh.allocBytes(30);
+  const got = heap.stats().totals;
+  const want = fresh.stats().totals;
+  assert.equal(got.appBytes, 30);
+  assert.equal(got.peakBytes, 30);
+  assert.equal(got.hardFragBytes, want.hardFragBytes);
+  assert.equal(got.occupiedBytes, want.occupiedBytes);
+  heap.check();
+});
+
+Deno.test("a reused block is zeroed whole, small ones word by word and large ones with fill()", () => {
+  using heap = new Heap();
+  const big = heap.register("big_t", 1000);
+  const m = heap.memory;
+  const cases: [string, () => number][] = [16, 200, 368, 384, 400, 1024, 4096].map((n) => [
+    `allocBytes(${n})`,
+    () => heap.allocBytes(n),
+  ]);
+  cases.push(["alloc(big_t)", () => heap.alloc(big)]);
+  for (const [what, alloc] of cases) {
+    const p = alloc();
+    const at = p - m.base;
+    const size = heap.blockInfo(p).size; // the whole block, past the bytes asked for
+    m.bytes.fill(0xab, at, at + size);
+    heap.free(p);
+    const q = alloc();
+    assert.equal(q, p, `${what}: the same block again`);
+    assert.ok(m.bytes.subarray(at, at + size).every((x) => x === 0), `${what}: zeroed`);
+    heap.free(q);
+  }
+  heap.check();
+});
+
+Deno.test("a look-alike of a served family's object is not the family", () => {
+  using heap = new Heap();
+  const emp = heap.register("emp_t", 36);
+  heap.free(heap.alloc(emp)); // its lane has blocks
+  const fake = { id: emp.id, name: emp.name, structSize: emp.structSize };
+  throwsCodeAndIntact(heap, () => heap.alloc(fake), "UNKNOWN_FAMILY");
+  assert.equal(heap.stats().totals.occupiedBlocks, 0);
+});
