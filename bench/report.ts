@@ -738,7 +738,7 @@ export function roundGoals(entries: DenoEntry[], native: NativeResults | undefin
   ));
   goals.push(goal(
     "native",
-    "families 40/72/200 B: lmm faster than lmm-exact-4k (the seed's policy: worst fit, 4 KiB pages, no cache) by",
+    "families 40/72/200 B: lmm faster than lmm-exact-4k (the classic policy: worst fit, 4 KiB pages, no cache) by",
     nat([fam, "lmm-exact-4k"], [fam, "lmm"]),
     "at least",
     10,
@@ -1014,7 +1014,7 @@ ${nt!.markdown}
 In \`families\` the malloc columns allocate with \`calloc\` (zeroed structures, as LMM's families).
 \`glibc calloc\` is the pairs with zeroing, as LMM always does; \`LMM, 4 MiB pages\` is the same
 engine with \`page_size\` = 4 MiB, where 64 KiB and 1 MiB requests fit in a regular VM page;
-\`LMM exact, 4 KiB pages\` is the seed implementation's policy: the classic worst-fit heap
+\`LMM exact, 4 KiB pages\` is the classic C implementation's policy: the worst-fit heap
 (\`LMM_HEAP_EXACT\`: no front caches, size classes or idle pages) on 4 KiB pages.
 
 #### Threads
