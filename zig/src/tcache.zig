@@ -413,6 +413,7 @@ pub inline fn freeFast(h: *Heap, addr: usize) bool {
     if (!begin(&h.threads, s, tp)) return false;
     defer end(s);
     const c = s.cache.?;
+    if (@atomicLoad(u8, &h.poison_len, .monotonic) != 0) return false; // the engine says POISONED
     if (!inShared(h, addr) or addr % 8 != 0) return false;
     const b = Block.fromData(addr);
     const bin = heldBin(h, c, b, false) orelse return false;
