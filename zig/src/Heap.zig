@@ -1081,13 +1081,7 @@ pub fn internSite(h: *Heap, text: []const u8) Error!u32 {
 const testing = std.testing;
 const check = @import("check.zig");
 
-fn expectValid(h: *Heap) !void {
-    var msg: [256]u8 = undefined;
-    check.run(h, &msg) catch |e| {
-        std.debug.print("check failed: {s}\n", .{std.mem.sliceTo(&msg, 0)});
-        return e;
-    };
-}
+const expectValid = check.expectValid;
 
 fn testHeap(config: Config) !*Heap {
     var c = config;

@@ -42,6 +42,15 @@ const Fail = struct {
     }
 };
 
+/// For tests: `run`, printing the walker's reason when it fails.
+pub fn expectValid(h: *Heap) !void {
+    var msg: [256]u8 = undefined;
+    run(h, &msg) catch |e| {
+        std.debug.print("check failed: {s}\n", .{std.mem.sliceTo(&msg, 0)});
+        return e;
+    };
+}
+
 /// Verifies every invariant of `h`. On failure writes a NUL-terminated reason
 /// into `msg` (when it has room), poisons the heap and returns
 /// `error.Corrupted`.

@@ -36,13 +36,7 @@ fn pageOf(h: *const Heap, p: [*]u8) *Page {
     return @ptrFromInt(@intFromPtr(p) & ~(h.page_size - 1));
 }
 
-fn expectValid(h: *Heap) !void {
-    var msg: [256]u8 = undefined;
-    check.run(h, &msg) catch |e| {
-        std.debug.print("check failed: {s}\n", .{std.mem.sliceTo(&msg, 0)});
-        return e;
-    };
-}
+const expectValid = check.expectValid;
 
 /// A copy of the `n` bytes at `at`, to write back later (a stale write).
 fn Saved(comptime n: usize) type {

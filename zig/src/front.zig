@@ -370,13 +370,7 @@ fn add(x: u64, d: i64) u64 {
 const testing = std.testing;
 const check = @import("check.zig");
 
-fn expectValid(h: *Heap) !void {
-    var msg: [256]u8 = undefined;
-    check.run(h, &msg) catch |e| {
-        std.debug.print("check failed: {s}\n", .{std.mem.sliceTo(&msg, 0)});
-        return e;
-    };
-}
+const expectValid = check.expectValid;
 
 test "classes: the smallest class that holds a request" {
     try testing.expectEqual(@as(?usize, 0), classOf(1));

@@ -646,11 +646,7 @@ fn cCheck(h: *Heap) !void {
     defer h.mutex.unlock();
     try pause(h);
     defer resumeAll(h);
-    var msg: [256]u8 = undefined;
-    check.run(h, &msg) catch |e| {
-        std.debug.print("check failed: {s}\n", .{std.mem.sliceTo(&msg, 0)});
-        return e;
-    };
+    try check.expectValid(h);
 }
 
 fn cStats(h: *Heap) !@import("abi.zig").Stats {
