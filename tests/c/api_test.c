@@ -53,19 +53,6 @@ static int aligned_for(const void *p, size_t struct_size) {
     return ((uintptr_t)p % want) == 0;
 }
 
-static lmm_stats_t stats_of(lmm_heap_t *heap, uint32_t family) {
-    lmm_stats_t s;
-    memset(&s, 0xAB, sizeof s);
-    int status = lmm_stats(heap, family, &s);
-    if (status != LMM_OK) {
-        char m[128];
-        snprintf(m, sizeof m, "lmm_stats(family %u) gave %s", family, status_name(status));
-        report_failure(__FILE__, __LINE__, m);
-        memset(&s, 0, sizeof s);
-    }
-    return s;
-}
-
 /* The invariants every statistics record keeps, whatever the heap did. */
 static void check_stats_consistent(const lmm_stats_t *s) {
     CHECK_EQ_U(s->size, sizeof(lmm_stats_t));

@@ -12,6 +12,7 @@
 #include "lmm.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static unsigned passed, failed;
 static const char *current_test = "";
@@ -118,6 +119,26 @@ static inline const char *status_name(int status) {
     const char *name = lmm_status_name(status);
     return name ? name : "(null)";
 }
+
+/* A heap's statistics for `family` (LMM_ALL_FAMILIES: the totals); a status other than LMM_OK is a
+ * failed check (and zeroed figures). */
+static inline lmm_stats_t stats_of_at(lmm_heap_t *heap, uint32_t family, const char *file, int line) {
+    lmm_stats_t s;
+    memset(&s, 0xAB, sizeof s);
+    s.size = sizeof s;
+    s.version = LMM_ABI_VERSION;
+    int status = lmm_stats(heap, family, &s);
+    if (status == LMM_OK) {
+        passed++;
+    } else {
+        char m[128];
+        snprintf(m, sizeof m, "lmm_stats(family %u) gave %s", family, status_name(status));
+        report_failure(file, line, m);
+        memset(&s, 0, sizeof s);
+    }
+    return s;
+}
+#define stats_of(heap, family) stats_of_at((heap), (family), __FILE__, __LINE__)
 
 /* Runs one test function; the test passes when none of its checks failed. The summary counts
  * tests (not individual checks), like the other runners. */

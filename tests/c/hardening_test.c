@@ -77,11 +77,7 @@ static void test_overflow_into_the_free_tail_is_reported_not_followed(void) {
     CHECK_STATUS(lmm_check(heap, why, sizeof why), LMM_E_POISONED);
     CHECK(strstr(why, "integrity") != NULL);
     /* Statistics stay readable, and say so. */
-    lmm_stats_t s;
-    memset(&s, 0, sizeof s);
-    s.size = sizeof s;
-    s.version = LMM_ABI_VERSION;
-    CHECK_STATUS(lmm_stats(heap, LMM_ALL_FAMILIES, &s), LMM_OK);
+    lmm_stats_t s = stats_of(heap, LMM_ALL_FAMILIES);
     CHECK_EQ_U(s.poisoned, 1);
     CHECK_EQ_U(s.app_bytes, 32);
     CHECK_STATUS(lmm_heap_release(heap), LMM_OK);
@@ -108,11 +104,7 @@ static void test_overflow_with_thread_caches(void) {
     CHECK_STATUS(lmm_free(heap, low), LMM_E_POISONED);
     char why[256] = "";
     CHECK_STATUS(lmm_check(heap, why, sizeof why), LMM_E_POISONED);
-    lmm_stats_t s;
-    memset(&s, 0, sizeof s);
-    s.size = sizeof s;
-    s.version = LMM_ABI_VERSION;
-    CHECK_STATUS(lmm_stats(heap, LMM_ALL_FAMILIES, &s), LMM_OK);
+    lmm_stats_t s = stats_of(heap, LMM_ALL_FAMILIES);
     CHECK_EQ_U(s.poisoned, 1);
     CHECK_STATUS(lmm_heap_release(heap), LMM_OK);
 }
@@ -138,11 +130,7 @@ static void test_page_size_x4_in_a_page_header_is_reported(void) {
     memcpy(page_of(a, 4096) + 8, &size, sizeof size);
     CHECK_STATUS(lmm_free(heap, a), LMM_E_CORRUPTED);
     CHECK(all_bytes(b, 80, 0x5B)); /* still mapped, still there */
-    lmm_stats_t s;
-    memset(&s, 0, sizeof s);
-    s.size = sizeof s;
-    s.version = LMM_ABI_VERSION;
-    CHECK_STATUS(lmm_stats(heap, LMM_ALL_FAMILIES, &s), LMM_OK);
+    lmm_stats_t s = stats_of(heap, LMM_ALL_FAMILIES);
     CHECK_EQ_U(s.bytes_mapped, 2 * 4096);
     CHECK_EQ_U(s.pages_returned, 0);
     CHECK_STATUS(lmm_heap_release(heap), LMM_OK);

@@ -189,15 +189,6 @@ static void *checker_run(void *arg) {
     return NULL;
 }
 
-static lmm_stats_t totals(lmm_heap_t *heap) {
-    lmm_stats_t st;
-    memset(&st, 0, sizeof st);
-    st.size = sizeof st;
-    st.version = LMM_ABI_VERSION;
-    lmm_stats(heap, LMM_ALL_FAMILIES, &st);
-    return st;
-}
-
 static void stress(uint32_t flags, const char *name) {
     current_test = name;
     lmm_config_t config;
@@ -239,13 +230,13 @@ static void stress(uint32_t flags, const char *name) {
         if (p) CHECK_STATUS(lmm_free(heap, p), LMM_OK);
     }
     CHECK_HEAP(heap);
-    lmm_stats_t s = totals(heap);
+    lmm_stats_t s = stats_of(heap, LMM_ALL_FAMILIES);
     CHECK_EQ_U(s.app_bytes, 0);
     CHECK_EQ_U(s.occupied_blocks, 0);
     CHECK(s.alloc_count == s.free_count);
     CHECK(s.peak_app_bytes > 0);
     REQUIRE_OK(lmm_heap_trim(heap));
-    s = totals(heap);
+    s = stats_of(heap, LMM_ALL_FAMILIES);
     CHECK_EQ_U(s.pages, 0);
     CHECK_EQ_U(s.pages_taken, s.pages_returned);
     CHECK_HEAP(heap);
@@ -274,7 +265,7 @@ static void test_exact_counts_through_a_thread_cache(void) {
         REQUIRE_OK(lmm_alloc(heap, LMM_BYTES_FAMILY, (uint64_t)(1 + i), &p[i]));
         want += (uint64_t)(1 + i);
     }
-    lmm_stats_t s = totals(heap);
+    lmm_stats_t s = stats_of(heap, LMM_ALL_FAMILIES);
     CHECK_EQ_U(s.app_bytes, want);
     CHECK_EQ_U(s.occupied_blocks, 300);
     CHECK_EQ_U(s.alloc_count, 300);
@@ -286,7 +277,7 @@ static void test_exact_counts_through_a_thread_cache(void) {
     for (int i = 0; i < 300; i += 2) REQUIRE_OK(lmm_free(heap, p[i]));
     CHECK_STATUS(lmm_free(heap, p[0]), LMM_E_DOUBLE_FREE);
     CHECK_STATUS(lmm_free(heap, (unsigned char *)p[1] + 1), LMM_E_INTERIOR);
-    s = totals(heap);
+    s = stats_of(heap, LMM_ALL_FAMILIES);
     CHECK_EQ_U(s.occupied_blocks, 150);
     CHECK_EQ_U(s.peak_app_bytes, want);
     /* A realloc of a cached block: the engine adopts it. */
@@ -296,7 +287,7 @@ static void test_exact_counts_through_a_thread_cache(void) {
     CHECK(filled(q, 2, 0x77) && filled((unsigned char *)q + 2, 4998, 0));
     p[1] = q;
     for (int i = 1; i < 300; i += 2) REQUIRE_OK(lmm_free(heap, p[i]));
-    s = totals(heap);
+    s = stats_of(heap, LMM_ALL_FAMILIES);
     CHECK_EQ_U(s.app_bytes, 0);
     CHECK_EQ_U(s.occupied_blocks, 0);
     CHECK_HEAP(heap);
@@ -306,7 +297,7 @@ static void test_exact_counts_through_a_thread_cache(void) {
     REQUIRE_OK(lmm_register(heap, "emp_t", 5, 40, &fam));
     CHECK_EQ_U(lmm_front_refill_f64(heap, fam, addrs, 4) == -LMM_E_INVALID_ARG, 1);
     REQUIRE_OK(lmm_heap_trim(heap));
-    CHECK_EQ_U(totals(heap).pages, 0);
+    CHECK_EQ_U(stats_of(heap, LMM_ALL_FAMILIES).pages, 0);
     CHECK_STATUS(lmm_heap_destroy(heap), LMM_OK);
     CHECK_STATUS(lmm_alloc(heap, LMM_BYTES_FAMILY, 16, &q), LMM_E_DESTROYED);
     CHECK_STATUS(lmm_free(heap, p[0]), LMM_E_DESTROYED);
@@ -366,11 +357,11 @@ static void test_threads_that_come_and_go(void) {
     REQUIRE_OK(lmm_free(heap, p));
     for (int i = 0; i < N; i++)
         for (int k = 0; k < 8; k++) CHECK_STATUS(lmm_free(heap, c[i].kept[k]), LMM_OK);
-    lmm_stats_t s = totals(heap);
+    lmm_stats_t s = stats_of(heap, LMM_ALL_FAMILIES);
     CHECK_EQ_U(s.app_bytes, 0);
     CHECK_EQ_U(s.occupied_blocks, 0);
     REQUIRE_OK(lmm_heap_trim(heap));
-    CHECK_EQ_U(totals(heap).pages, 0);
+    CHECK_EQ_U(stats_of(heap, LMM_ALL_FAMILIES).pages, 0);
     CHECK_HEAP(heap);
     CHECK_STATUS(lmm_heap_release(heap), LMM_OK);
 }
